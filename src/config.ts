@@ -1,0 +1,158 @@
+// The only reader of the environment (ARCHITECTURE.md, "Configuration").
+// loadConfig(env) parses every variable once with zod and returns a frozen value that the
+// rest of the app receives as an argument; a bad value throws ConfigError naming the variable.
+import path from "node:path";
+import { z } from "zod";
+
+const emptyToUndefined = (value: unknown) => (value === "" ? undefined : value);
+const optionalString = z.preprocess(emptyToUndefined, z.string().optional());
+const port = z.preprocess(emptyToUndefined, z.coerce.number().int().min(0).max(65_535).default(3000));
+
+const envSchema = z.object({
+  APP_ID: z.preprocess(emptyToUndefined, z.string().regex(/^\d+$/, "a numeric GitHub App id").optional()),
+  PRIVATE_KEY: optionalString,
+  PRIVATE_KEY_PATH: optionalString,
+  WEBHOOK_SECRET: optionalString,
+  WEBHOOK_PATH: z.preprocess(emptyToUndefined, z.string().startsWith("/", "a path starting with /").default("/api/github/webhooks")),
+  WEBHOOK_PROXY_URL: z.preprocess(emptyToUndefined, z.url().optional()),
+  GHE_HOST: z.preprocess(emptyToUndefined, z.string().regex(/^[a-z0-9.-]+(:\d+)?$/i, "a host name such as github.example.com").optional()),
+  GHE_PROTOCOL: z.preprocess(emptyToUndefined, z.enum(["https", "http"]).default("https")),
+  PORT: port,
+  HOST: z.preprocess(emptyToUndefined, z.string().default("localhost")),
+  LOG_LEVEL: z.preprocess(emptyToUndefined, z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info")),
+  LOG_FORMAT: z.preprocess(emptyToUndefined, z.enum(["json", "pretty"]).default("json")),
+
+  DATABASE_URL: z.preprocess(emptyToUndefined, z.string().regex(/^postgres(ql)?:\/\//, "a postgresql:// connection string").optional()),
+  TASKS_DATA_DIR: z.preprocess(emptyToUndefined, z.string().default("./.data")),
+  TEMPORAL_ADDRESS: optionalString,
+  TEMPORAL_NAMESPACE: z.preprocess(emptyToUndefined, z.string().default("default")),
+  TEMPORAL_TASK_QUEUE: z.preprocess(emptyToUndefined, z.string().default("tasks")),
+  TASKS_CONCURRENCY: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).max(256).default(4)),
+  TASKS_SANDBOX: z.preprocess(emptyToUndefined, z.enum(["e2b", "local"]).optional()),
+  E2B_API_KEY: optionalString,
+  E2B_TEMPLATE: optionalString,
+  TASKS_AGENT: z.preprocess(emptyToUndefined, z.enum(["claude", "codex", "command"]).default("claude")),
+  TASKS_AGENT_COMMAND: optionalString,
+  ANTHROPIC_API_KEY: optionalString,
+  OPENAI_API_KEY: optionalString,
+  TASKS_LABEL: z.preprocess(emptyToUndefined, z.string().max(50).default("task")),
+  TASKS_COMMAND: z.preprocess(emptyToUndefined, z.string().regex(/^\/[a-z][a-z0-9-]*$/, "a command such as /task").default("/task")),
+  TASKS_ADMIN_TOKEN: z.preprocess(emptyToUndefined, z.string().min(16, "at least 16 characters").optional()),
+  TASKS_PUBLIC_URL: z.preprocess(emptyToUndefined, z.url().optional()),
+  POSTHOG_API_KEY: optionalString,
+  POSTHOG_HOST: z.preprocess(emptyToUndefined, z.url().default("https://us.i.posthog.com")),
+});
+
+type Env = z.infer<typeof envSchema>;
+
+export class ConfigError extends Error {
+  constructor(readonly variable: string, message: string) {
+    super(`${variable}: ${message}`);
+    this.name = "ConfigError";
+  }
+}
+
+export interface Config {
+  readonly github: {
+    readonly appId: string | undefined;
+    readonly privateKey: string | undefined;
+    readonly privateKeyPath: string | undefined;
+    readonly webhookSecret: string | undefined;
+    readonly webhookPath: string;
+    readonly webhookProxyUrl: string | undefined;
+    /** REST API base URL: api.github.com, or `<protocol>://<GHE_HOST>/api/v3` on GHES. */
+    readonly apiUrl: string;
+    /** Web and git base URL: github.com, or `<protocol>://<GHE_HOST>` on GHES. */
+    readonly webUrl: string;
+  };
+  readonly server: { readonly port: number; readonly host: string; readonly publicUrl: string };
+  readonly log: { readonly level: Env["LOG_LEVEL"]; readonly format: Env["LOG_FORMAT"] };
+  readonly database: { readonly kind: "postgres"; readonly url: string } | { readonly kind: "pglite"; readonly dataDir: string };
+  readonly dataDir: string;
+  readonly orchestrator:
+    | { readonly kind: "embedded"; readonly concurrency: number }
+    | { readonly kind: "temporal"; readonly address: string; readonly namespace: string; readonly taskQueue: string };
+  readonly sandbox: { readonly kind: "e2b" | "local"; readonly e2bApiKey: string | undefined; readonly e2bTemplate: string | undefined };
+  readonly agent: {
+    readonly kind: Env["TASKS_AGENT"];
+    readonly command: string | undefined;
+    readonly anthropicApiKey: string | undefined;
+    readonly openaiApiKey: string | undefined;
+  };
+  readonly triggers: { readonly label: string; readonly command: string };
+  readonly adminToken: string | undefined;
+  readonly posthog: { readonly apiKey: string; readonly host: string } | undefined;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === "object") {
+    for (const inner of Object.values(value)) deepFreeze(inner);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+export function loadConfig(env: Record<string, string | undefined>): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const variable = String(issue.path[0] ?? "environment");
+    const shown = env[variable] === undefined ? "" : ` (got ${JSON.stringify(env[variable])})`;
+    throw new ConfigError(variable, `expected ${issue.message}${shown}`);
+  }
+  const e = parsed.data;
+
+  if (e.TASKS_SANDBOX === "e2b" && !e.E2B_API_KEY) {
+    throw new ConfigError("E2B_API_KEY", "required when TASKS_SANDBOX=e2b");
+  }
+  if (e.TASKS_AGENT === "command" && !e.TASKS_AGENT_COMMAND) {
+    throw new ConfigError("TASKS_AGENT_COMMAND", "required when TASKS_AGENT=command");
+  }
+  if (e.APP_ID && !e.PRIVATE_KEY && !e.PRIVATE_KEY_PATH) {
+    throw new ConfigError("PRIVATE_KEY", "PRIVATE_KEY or PRIVATE_KEY_PATH is required when APP_ID is set");
+  }
+
+  const webUrl = e.GHE_HOST ? `${e.GHE_PROTOCOL}://${e.GHE_HOST}` : "https://github.com";
+  const apiUrl = e.GHE_HOST ? `${webUrl}/api/v3` : "https://api.github.com";
+  const dataDir = path.resolve(e.TASKS_DATA_DIR);
+
+  return deepFreeze<Config>({
+    github: {
+      appId: e.APP_ID,
+      privateKey: e.PRIVATE_KEY,
+      privateKeyPath: e.PRIVATE_KEY_PATH,
+      webhookSecret: e.WEBHOOK_SECRET,
+      webhookPath: e.WEBHOOK_PATH,
+      webhookProxyUrl: e.WEBHOOK_PROXY_URL,
+      apiUrl,
+      webUrl,
+    },
+    server: {
+      port: e.PORT,
+      host: e.HOST,
+      publicUrl: (e.TASKS_PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ""),
+    },
+    log: { level: e.LOG_LEVEL, format: e.LOG_FORMAT },
+    database: e.DATABASE_URL
+      ? { kind: "postgres", url: e.DATABASE_URL }
+      : { kind: "pglite", dataDir: path.join(dataDir, "pglite") },
+    dataDir,
+    orchestrator: e.TEMPORAL_ADDRESS
+      ? { kind: "temporal", address: e.TEMPORAL_ADDRESS, namespace: e.TEMPORAL_NAMESPACE, taskQueue: e.TEMPORAL_TASK_QUEUE }
+      : { kind: "embedded", concurrency: e.TASKS_CONCURRENCY },
+    sandbox: {
+      kind: e.TASKS_SANDBOX ?? (e.E2B_API_KEY ? "e2b" : "local"),
+      e2bApiKey: e.E2B_API_KEY,
+      e2bTemplate: e.E2B_TEMPLATE,
+    },
+    agent: {
+      kind: e.TASKS_AGENT,
+      command: e.TASKS_AGENT_COMMAND,
+      anthropicApiKey: e.ANTHROPIC_API_KEY,
+      openaiApiKey: e.OPENAI_API_KEY,
+    },
+    triggers: { label: e.TASKS_LABEL, command: e.TASKS_COMMAND },
+    adminToken: e.TASKS_ADMIN_TOKEN,
+    posthog: e.POSTHOG_API_KEY ? { apiKey: e.POSTHOG_API_KEY, host: e.POSTHOG_HOST } : undefined,
+  });
+}
