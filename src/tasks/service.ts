@@ -1,0 +1,45 @@
+// The domain's one entry point: everything app/, api/ and cli/ may ask of tasks.
+import type { Logger } from "../lib/logger.ts";
+import { createApiKey, verifyApiKey } from "./api-keys.ts";
+import { createAndRun, type CreateTaskInput } from "./create-task.ts";
+import type { Db } from "./db-types.ts";
+import { setLocalFlag, type FlagChecker } from "./feature-flags.ts";
+import type { Orchestrator } from "./orchestrator.ts";
+import { cancelTask, moveTaskStage, runTask, type Actor } from "./task-actions.ts";
+import { getTaskDetail, listTasks, type ListTasksQuery } from "./task-queries.ts";
+import { addIntegration, addTeamMember, createTeam, findTeam, listTeams, type AddUserInput, type IntegrationInput } from "./teams.ts";
+
+export interface TasksServiceDeps {
+  db: Db;
+  flags: FlagChecker;
+  orchestrator: Orchestrator;
+  log: Logger;
+}
+
+export function createTasksService(deps: TasksServiceDeps) {
+  const { db } = deps;
+  return {
+    flagSource: deps.flags.source,
+    createAndRun: (input: CreateTaskInput) => createAndRun(deps, input),
+    getTask: (teamId: string | undefined, ref: string) => getTaskDetail(db, teamId, ref),
+    listTasks: (query: ListTasksQuery) => listTasks(db, query),
+    runTask: (teamId: string | undefined, ref: string, actor: Actor) => runTask(deps, teamId, ref, actor),
+    cancelTask: (teamId: string | undefined, ref: string, actor: Actor) => cancelTask(deps, teamId, ref, actor),
+    moveTaskStage: (teamId: string | undefined, ref: string, stage: string, actor: Actor) => moveTaskStage(deps, teamId, ref, stage, actor),
+
+    createTeam: (name: string) => createTeam(db, name),
+    findTeam: (ref: string) => findTeam(db, ref),
+    listTeams: () => listTeams(db),
+    addTeamMember: async (teamRef: string, input: AddUserInput) => addTeamMember(db, (await findTeam(db, teamRef)).id, input),
+    createApiKey: async (teamRef: string, name: string) => createApiKey(db, (await findTeam(db, teamRef)).id, name),
+    verifyApiKey: (presented: string) => verifyApiKey(db, presented),
+    setFlag: async (teamRef: string, flag: string, enabled: boolean) => {
+      const team = await findTeam(db, teamRef);
+      await setLocalFlag(db, team.id, flag, enabled);
+      return { team: team.name, flag, enabled, source: deps.flags.source };
+    },
+    addIntegration: async (teamRef: string, input: IntegrationInput) => addIntegration(db, (await findTeam(db, teamRef)).id, input),
+  };
+}
+
+export type TasksService = ReturnType<typeof createTasksService>;

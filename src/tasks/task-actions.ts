@@ -1,0 +1,96 @@
+// What can be done to an existing task: run it again, cancel it, move it to another stage.
+// Each action changes state with a conditional write, so two racing actions cannot both win.
+import { AppError } from "../lib/errors.ts";
+import type { TaskStatus } from "../generated/prisma/client.ts";
+import { lockingTransaction, type Db } from "./db-types.ts";
+import { tasksFlag, type FlagChecker } from "./feature-flags.ts";
+import { handOffRun } from "./hand-off-run.ts";
+import type { Orchestrator, RunRef } from "./orchestrator.ts";
+import { findTaskRow } from "./task-queries.ts";
+import { taskInclude, toTaskView, type TaskView } from "./task-view.ts";
+import type { Logger } from "../lib/logger.ts";
+
+export interface TaskActionDeps {
+  db: Db;
+  flags: FlagChecker;
+  orchestrator: Orchestrator;
+  log: Logger;
+}
+
+/** Who asked, for the task's log (a user's external id, `operator`, or a GitHub login). */
+export type Actor = string;
+
+const finished: TaskStatus[] = ["completed", "cancelled"];
+const activeRun = { in: ["queued", "running"] as ("queued" | "running")[] };
+
+async function reload(db: Db, taskId: string): Promise<TaskView> {
+  return toTaskView(await db.task.findUniqueOrThrow({ where: { id: taskId }, include: taskInclude }));
+}
+
+/** Starts a new run for a task that has none active: after a failure, a cancel, or a deferred start. */
+export async function runTask(deps: TaskActionDeps, teamId: string | undefined, ref: string, actor: Actor): Promise<TaskView> {
+  const task = await findTaskRow(deps.db, teamId, ref);
+  if (task.status === "completed") throw new AppError("conflict", "task_completed", `${task.slug} is completed; create a new task or ask for a follow-up`);
+  const distinctId = task.createdBy?.externalId ?? actor;
+  if (!(await deps.flags.isEnabled(tasksFlag, { teamId: task.teamId, distinctId }))) {
+    throw new AppError("forbidden", "feature_disabled", `the "${tasksFlag}" feature flag is not enabled for this team`);
+  }
+  const run = await deps.db.$transaction(async (tx) => {
+    // Lock the task row so two concurrent run requests serialise and the second sees the first's run.
+    await tx.$queryRaw`SELECT id FROM tasks WHERE id = ${task.id}::uuid FOR UPDATE`;
+    const active = await tx.taskRun.findFirst({ where: { taskId: task.id, status: activeRun } });
+    if (active) throw new AppError("conflict", "run_active", `${task.slug} already has run ${active.attempt} ${active.status}`);
+    const last = await tx.taskRun.findFirst({ where: { taskId: task.id }, orderBy: { attempt: "desc" }, select: { attempt: true } });
+    const attempt = (last?.attempt ?? 0) + 1;
+    const created = await tx.taskRun.create({ data: { taskId: task.id, attempt, status: "queued" } });
+    await tx.task.update({ where: { id: task.id }, data: { status: "queued" } });
+    await tx.taskEvent.create({ data: { taskId: task.id, runId: created.id, type: "run_queued", message: `run ${attempt} queued by ${actor}`, data: { attempt, actor } } });
+    return created;
+  }, lockingTransaction);
+  await handOffRun(deps, { taskId: task.id, runId: run.id, attempt: run.attempt });
+  return reload(deps.db, task.id);
+}
+
+/** Cancels a task and its active runs; the engine is told to stop them. */
+export async function cancelTask(deps: TaskActionDeps, teamId: string | undefined, ref: string, actor: Actor): Promise<TaskView> {
+  const task = await findTaskRow(deps.db, teamId, ref);
+  const cancelledRuns = await deps.db.$transaction(async (tx) => {
+    const updated = await tx.task.updateMany({ where: { id: task.id, status: { notIn: finished } }, data: { status: "cancelled" } });
+    if (updated.count === 0) throw new AppError("conflict", "task_finished", `${task.slug} is already ${task.status}`);
+    const runs = await tx.taskRun.findMany({ where: { taskId: task.id, status: activeRun } });
+    await tx.taskRun.updateMany({ where: { id: { in: runs.map((run) => run.id) } }, data: { status: "cancelled", finishedAt: new Date() } });
+    await tx.taskEvent.create({ data: { taskId: task.id, type: "task_cancelled", message: `cancelled by ${actor}`, data: { actor } } });
+    return runs;
+  });
+  for (const run of cancelledRuns) await tellEngine(deps, { taskId: task.id, runId: run.id, attempt: run.attempt }, (ref) => deps.orchestrator.cancel(ref));
+  return reload(deps.db, task.id);
+}
+
+/** Moves a task to another stage of its workflow (an operator's override, or releasing a wait). */
+export async function moveTaskStage(deps: TaskActionDeps, teamId: string | undefined, ref: string, stageKey: string, actor: Actor): Promise<TaskView> {
+  const task = await findTaskRow(deps.db, teamId, ref);
+  const stage = await deps.db.stage.findUnique({ where: { workflowId_key: { workflowId: task.workflowId, key: stageKey } } });
+  if (!stage) {
+    const keys = (await deps.db.stage.findMany({ where: { workflowId: task.workflowId }, orderBy: { position: "asc" }, select: { key: true } })).map((s) => s.key);
+    throw new AppError("unprocessable", "stage_not_found", `no stage ${JSON.stringify(stageKey)} in this task's workflow (stages: ${keys.join(", ")})`, { field: "stage" });
+  }
+  const run = await deps.db.$transaction(async (tx) => {
+    const updated = await tx.task.updateMany({ where: { id: task.id, status: { notIn: finished } }, data: { currentStageId: stage.id } });
+    if (updated.count === 0) throw new AppError("conflict", "task_finished", `${task.slug} is ${task.status}; it cannot move`);
+    await tx.taskEvent.create({
+      data: { taskId: task.id, type: "stage_moved", message: `moved to ${stage.name} by ${actor}`, data: { from: task.currentStage?.key ?? null, to: stage.key, actor } },
+    });
+    return tx.taskRun.findFirst({ where: { taskId: task.id, status: activeRun }, orderBy: { attempt: "desc" } });
+  });
+  if (run) await tellEngine(deps, { taskId: task.id, runId: run.id, attempt: run.attempt }, (ref) => deps.orchestrator.stageMoved(ref, stage.key));
+  return reload(deps.db, task.id);
+}
+
+// The database already says what happened; an engine that cannot be told now reconciles from it.
+async function tellEngine(deps: TaskActionDeps, run: RunRef, call: (run: RunRef) => Promise<void>): Promise<void> {
+  try {
+    await call(run);
+  } catch (error) {
+    deps.log.error({ err: error, taskId: run.taskId, runId: run.runId }, "engine could not be notified");
+  }
+}

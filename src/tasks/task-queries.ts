@@ -1,0 +1,92 @@
+// Reading tasks: one by id or slug, and pages of them. Every read is scoped to a team unless
+// the caller is the operator (teamId undefined), so a team only ever sees its own tasks.
+import { AppError } from "../lib/errors.ts";
+import type { Prisma, TaskStatus } from "../generated/prisma/client.ts";
+import type { Db } from "./db-types.ts";
+import { slugPattern } from "./team-prefix.ts";
+import { isUuid } from "./teams.ts";
+import { taskInclude, toEventView, toRunView, toTaskView, type TaskDetailView, type TaskRow, type TaskView } from "./task-view.ts";
+
+const recentEvents = 100;
+
+/** Resolves `<uuid>` or `POS-12` to a task row; another team's task is simply not found. */
+export async function findTaskRow(db: Db, teamId: string | undefined, ref: string): Promise<TaskRow> {
+  const notFound = new AppError("not_found", "task_not_found", `no task ${JSON.stringify(ref)}`);
+  const slug = slugPattern.exec(ref);
+  let where: Prisma.TaskWhereInput;
+  if (isUuid(ref)) where = { id: ref };
+  else if (slug) where = { slug: `${slug[1]!.toUpperCase()}-${slug[2]}` };
+  else throw notFound;
+  const rows = await db.task.findMany({ where: { ...where, ...(teamId ? { teamId } : {}) }, include: taskInclude, take: 2 });
+  if (rows.length > 1) {
+    // Two teams can share a prefix; only the operator's cross-team view can hit this.
+    throw new AppError("conflict", "ambiguous_slug", `${ref} names tasks in more than one team; use the task id`);
+  }
+  if (!rows[0]) throw notFound;
+  return rows[0];
+}
+
+export async function getTaskDetail(db: Db, teamId: string | undefined, ref: string): Promise<TaskDetailView> {
+  const task = await findTaskRow(db, teamId, ref);
+  const [runs, events] = await Promise.all([
+    db.taskRun.findMany({ where: { taskId: task.id }, orderBy: { attempt: "asc" } }),
+    db.taskEvent.findMany({ where: { taskId: task.id }, orderBy: { id: "desc" }, take: recentEvents }),
+  ]);
+  return { ...toTaskView(task), runs: runs.map(toRunView), events: events.reverse().map(toEventView) };
+}
+
+export interface ListTasksQuery {
+  teamId?: string | undefined;
+  status?: TaskStatus | undefined;
+  stage?: string | undefined;
+  originProduct?: string | undefined;
+  limit: number;
+  cursor?: string | undefined;
+}
+
+export interface TaskPage {
+  tasks: TaskView[];
+  /** Pass back as `cursor` for the next page; null on the last page. */
+  next_cursor: string | null;
+}
+
+interface Cursor {
+  createdAt: Date;
+  id: string;
+}
+
+const encodeCursor = (task: TaskRow): string =>
+  Buffer.from(JSON.stringify([task.createdAt.toISOString(), task.id])).toString("base64url");
+
+function decodeCursor(cursor: string): Cursor {
+  try {
+    const [createdAt, id] = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")) as [string, string];
+    const date = new Date(createdAt);
+    if (typeof id !== "string" || !isUuid(id) || Number.isNaN(date.getTime())) throw new Error("bad cursor");
+    return { createdAt: date, id };
+  } catch {
+    throw new AppError("invalid", "invalid_cursor", "cursor is not one this API returned", { field: "cursor" });
+  }
+}
+
+/** Newest first; keyset pagination on (created_at, id), stable while tasks are being added. */
+export async function listTasks(db: Db, query: ListTasksQuery): Promise<TaskPage> {
+  const cursor = query.cursor ? decodeCursor(query.cursor) : undefined;
+  const rows = await db.task.findMany({
+    where: {
+      ...(query.teamId ? { teamId: query.teamId } : {}),
+      ...(query.status ? { status: query.status } : {}),
+      ...(query.stage ? { currentStage: { key: query.stage } } : {}),
+      ...(query.originProduct ? { originProduct: query.originProduct } : {}),
+      ...(cursor
+        ? { OR: [{ createdAt: { lt: cursor.createdAt } }, { createdAt: cursor.createdAt, id: { lt: cursor.id } }] }
+        : {}),
+    },
+    include: taskInclude,
+    orderBy: [{ createdAt: "desc" }, { id: "desc" }],
+    take: query.limit + 1,
+  });
+  const page = rows.slice(0, query.limit);
+  const last = page[page.length - 1];
+  return { tasks: page.map(toTaskView), next_cursor: rows.length > query.limit && last ? encodeCursor(last) : null };
+}

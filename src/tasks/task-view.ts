@@ -1,0 +1,102 @@
+// The one representation of a task that the API, the CLI and the dashboard show.
+import type { Prisma } from "../generated/prisma/client.ts";
+
+export const taskInclude = {
+  currentStage: { select: { key: true, name: true } },
+  createdBy: { select: { externalId: true } },
+} as const satisfies Prisma.TaskInclude;
+
+export type TaskRow = Prisma.TaskGetPayload<{ include: typeof taskInclude }>;
+
+export interface TaskView {
+  id: string;
+  number: number;
+  slug: string;
+  title: string;
+  description: string;
+  status: TaskRow["status"];
+  stage: { key: string; name: string } | null;
+  repository: string;
+  origin_product: string;
+  source: TaskRow["source"];
+  issue_number: number | null;
+  workflow_id: string;
+  branch: string | null;
+  pr_url: string | null;
+  created_by: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export function toTaskView(task: TaskRow): TaskView {
+  return {
+    id: task.id,
+    number: task.number,
+    slug: task.slug,
+    title: task.title,
+    description: task.description,
+    status: task.status,
+    stage: task.currentStage ? { key: task.currentStage.key, name: task.currentStage.name } : null,
+    repository: task.repository,
+    origin_product: task.originProduct,
+    source: task.source,
+    issue_number: task.issueNumber,
+    workflow_id: task.workflowId,
+    branch: task.branch,
+    pr_url: task.prUrl,
+    created_by: task.createdBy?.externalId ?? null,
+    created_at: task.createdAt.toISOString(),
+    updated_at: task.updatedAt.toISOString(),
+  };
+}
+
+export interface RunView {
+  id: string;
+  attempt: number;
+  status: Prisma.TaskRunGetPayload<object>["status"];
+  engine: string | null;
+  engine_id: string | null;
+  error: string | null;
+  created_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+}
+
+export function toRunView(run: Prisma.TaskRunGetPayload<object>): RunView {
+  return {
+    id: run.id,
+    attempt: run.attempt,
+    status: run.status,
+    engine: run.engine,
+    engine_id: run.engineId,
+    error: run.error,
+    created_at: run.createdAt.toISOString(),
+    started_at: run.startedAt?.toISOString() ?? null,
+    finished_at: run.finishedAt?.toISOString() ?? null,
+  };
+}
+
+export interface EventView {
+  id: string;
+  run_id: string | null;
+  type: string;
+  message: string | null;
+  data: unknown;
+  created_at: string;
+}
+
+export function toEventView(event: Prisma.TaskEventGetPayload<object>): EventView {
+  return {
+    id: event.id.toString(),
+    run_id: event.runId,
+    type: event.type,
+    message: event.message,
+    data: event.data ?? null,
+    created_at: event.createdAt.toISOString(),
+  };
+}
+
+export interface TaskDetailView extends TaskView {
+  runs: RunView[];
+  events: EventView[];
+}
