@@ -15,7 +15,8 @@ export const ErrorSchema = z
   })
   .openapi("Error");
 
-const text = (max: number) => z.string().trim().min(1).max(max);
+// PostgreSQL cannot store NUL in text; refuse it here as bad input rather than fail later.
+const text = (max: number) => z.string().trim().min(1).max(max).refine((value) => !value.includes("\u0000"), "must not contain NUL characters");
 
 export const CreateTaskBodySchema = z
   .strictObject({

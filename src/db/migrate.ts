@@ -29,15 +29,27 @@ export interface Migration {
   checksum: string;
 }
 
+const sha256Hex = (text: string): string => createHash("sha256").update(text).digest("hex");
+
 export async function readMigrations(dir = defaultMigrationsDir): Promise<Migration[]> {
   const entries = await readdir(dir, { withFileTypes: true });
   const names = entries.filter((entry) => entry.isDirectory()).map((entry) => entry.name).sort();
   return Promise.all(
     names.map(async (name) => {
       const sql = await readFile(path.join(dir, name, "migration.sql"), "utf8");
-      return { name, sql, checksum: createHash("sha256").update(sql).digest("hex") };
+      return { name, sql, checksum: sha256Hex(sql) };
     }),
   );
+}
+
+/**
+ * Whether a recorded checksum is this migration's. Like Prisma's schema engine
+ * (`script_matches_checksum`), the script also matches with its line endings converted either
+ * way, since git may check a migration out with CRLF where it was applied with LF (or back).
+ */
+function checksumMatches(migration: Migration, recorded: string): boolean {
+  if (migration.checksum === recorded) return true;
+  return [migration.sql.replaceAll("\r\n", "\n"), migration.sql.replaceAll("\n", "\r\n")].some((sql) => sha256Hex(sql) === recorded);
 }
 
 interface AppliedRow {
@@ -68,7 +80,7 @@ export async function applyMigrations(session: SqlSession, dir = defaultMigratio
         if (row.finished_at === null) {
           throw new Error(`migration ${migration.name} failed earlier and must be resolved by an operator`);
         }
-        if (row.checksum !== migration.checksum) {
+        if (!checksumMatches(migration, row.checksum)) {
           throw new Error(`migration ${migration.name} was edited after it was applied (checksum differs)`);
         }
         continue;

@@ -121,9 +121,9 @@ async function findTeamUser(db: Db, teamId: string, externalId: string) {
     where: { externalId },
     include: { memberships: { where: { teamId }, select: { teamId: true } } },
   });
-  if (!user) throw new AppError("unprocessable", "user_not_found", `no user with user_id ${JSON.stringify(externalId)}`, { field: "user_id" });
+  if (!user) throw new AppError("unprocessable", "user_not_found", `user_id ${JSON.stringify(externalId)} names no user`, { field: "user_id" });
   if (user.memberships.length === 0) {
-    throw new AppError("unprocessable", "user_not_in_team", `user ${JSON.stringify(externalId)} is not a member of this team`, { field: "user_id" });
+    throw new AppError("unprocessable", "user_not_in_team", `user_id ${JSON.stringify(externalId)} is not a member of this team`, { field: "user_id" });
   }
   return user;
 }
@@ -134,7 +134,7 @@ async function findCoveringIntegration(db: Db, teamId: string, repository: strin
     orderBy: { createdAt: "asc" },
   });
   if (!integration) {
-    throw new AppError("unprocessable", "repository_not_connected", `no active GitHub integration of this team covers ${repository}; install the GitHub App on it first`, { field: "repository" });
+    throw new AppError("unprocessable", "repository_not_connected", `repository ${repository} is not covered by an active GitHub integration of this team; install the GitHub App on it first`, { field: "repository" });
   }
   return integration;
 }
@@ -142,14 +142,14 @@ async function findCoveringIntegration(db: Db, teamId: string, repository: strin
 async function resolveWorkflow(db: Db, teamId: string, workflowId: string | undefined) {
   const team = await db.team.findUniqueOrThrow({ where: { id: teamId }, select: { defaultWorkflowId: true } });
   const id = workflowId ?? team.defaultWorkflowId;
-  if (!id) throw new AppError("unprocessable", "no_workflow", "this team has no default workflow configured; name one with workflow_id", { field: "workflow_id" });
+  if (!id) throw new AppError("unprocessable", "no_workflow", "no workflow is configured for this team: set a default workflow or pass workflow_id", { field: "workflow_id" });
   const workflow = await db.workflow.findFirst({
     where: { id, teamId },
     include: { stages: { orderBy: { position: "asc" }, take: 1, select: { id: true } } },
   });
-  if (!workflow) throw new AppError("unprocessable", "workflow_not_found", `no workflow ${JSON.stringify(id)} in this team`, { field: "workflow_id" });
+  if (!workflow) throw new AppError("unprocessable", "workflow_not_found", `workflow_id ${JSON.stringify(id)} names no workflow of this team`, { field: "workflow_id" });
   const first = workflow.stages[0];
-  if (!first) throw new AppError("unprocessable", "workflow_has_no_stages", `workflow ${JSON.stringify(workflow.name)} has no stages`, { field: "workflow_id" });
+  if (!first) throw new AppError("unprocessable", "workflow_has_no_stages", `workflow_id names workflow ${JSON.stringify(workflow.name)}, which has no stages`, { field: "workflow_id" });
   return { workflowId: workflow.id, firstStageId: first.id };
 }
 

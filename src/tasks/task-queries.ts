@@ -52,24 +52,28 @@ export interface TaskPage {
 
 interface Cursor {
   createdAt: Date;
+  number: number;
   id: string;
 }
 
 const encodeCursor = (task: TaskRow): string =>
-  Buffer.from(JSON.stringify([task.createdAt.toISOString(), task.id])).toString("base64url");
+  Buffer.from(JSON.stringify([task.createdAt.toISOString(), task.number, task.id])).toString("base64url");
 
 function decodeCursor(cursor: string): Cursor {
   try {
-    const [createdAt, id] = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")) as [string, string];
+    const [createdAt, number, id] = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")) as [string, number, string];
     const date = new Date(createdAt);
-    if (typeof id !== "string" || !isUuid(id) || Number.isNaN(date.getTime())) throw new Error("bad cursor");
-    return { createdAt: date, id };
+    if (typeof id !== "string" || !isUuid(id) || !Number.isInteger(number) || Number.isNaN(date.getTime())) throw new Error("bad cursor");
+    return { createdAt: date, number, id };
   } catch {
     throw new AppError("invalid", "invalid_cursor", "cursor is not one this API returned", { field: "cursor" });
   }
 }
 
-/** Newest first; keyset pagination on (created_at, id), stable while tasks are being added. */
+/**
+ * Newest first; keyset pagination on (created_at, number, id), stable while tasks are being
+ * added. The number breaks ties within a team (two tasks can share a millisecond), the id across teams.
+ */
 export async function listTasks(db: Db, query: ListTasksQuery): Promise<TaskPage> {
   const cursor = query.cursor ? decodeCursor(query.cursor) : undefined;
   const rows = await db.task.findMany({
@@ -79,11 +83,17 @@ export async function listTasks(db: Db, query: ListTasksQuery): Promise<TaskPage
       ...(query.stage ? { currentStage: { key: query.stage } } : {}),
       ...(query.originProduct ? { originProduct: query.originProduct } : {}),
       ...(cursor
-        ? { OR: [{ createdAt: { lt: cursor.createdAt } }, { createdAt: cursor.createdAt, id: { lt: cursor.id } }] }
+        ? {
+            OR: [
+              { createdAt: { lt: cursor.createdAt } },
+              { createdAt: cursor.createdAt, number: { lt: cursor.number } },
+              { createdAt: cursor.createdAt, number: cursor.number, id: { lt: cursor.id } },
+            ],
+          }
         : {}),
     },
     include: taskInclude,
-    orderBy: [{ createdAt: "desc" }, { id: "desc" }],
+    orderBy: [{ createdAt: "desc" }, { number: "desc" }, { id: "desc" }],
     take: query.limit + 1,
   });
   const page = rows.slice(0, query.limit);

@@ -1,0 +1,71 @@
+// tasks show
+import { takePositionals } from "../args.ts";
+import { segment, type Command } from "../command.ts";
+import { fields, indent, oneLine, printable, table } from "../output.ts";
+import type { EventView, RunView, TaskDetail } from "../task-types.ts";
+
+// The server returns up to 100 events; a person wants the latest few.
+const eventsShown = 10;
+
+function overview(task: TaskDetail): string {
+  return fields([
+    ["status", task.status],
+    ["stage", task.stage ? `${task.stage.name} (${task.stage.key})` : null],
+    ["repository", task.repository],
+    ["origin", `${task.origin_product} via ${task.source}`],
+    ["issue", task.issue_number === null ? null : `#${task.issue_number}`],
+    ["branch", task.branch],
+    ["pull request", task.pr_url],
+    ["created by", task.created_by],
+    ["created", task.created_at],
+    ["updated", task.updated_at],
+    ["id", task.id],
+    ["workflow", task.workflow_id],
+  ]);
+}
+
+function runsTable(runs: readonly RunView[]): string {
+  if (runs.length === 0) return "  none";
+  const rows = runs.map((run) => [`#${run.attempt}`, run.status, run.engine ?? "-", run.started_at ?? "-", run.finished_at ?? "-", run.error ?? ""]);
+  return indent(table(["RUN", "STATUS", "ENGINE", "STARTED", "FINISHED", "ERROR"], rows));
+}
+
+function eventLines(events: readonly EventView[]): string {
+  if (events.length === 0) return "  none";
+  return events
+    .slice(-eventsShown)
+    .map((event) => `  ${event.created_at}  ${oneLine(event.type)}${event.message ? `  ${oneLine(event.message)}` : ""}`)
+    .join("\n");
+}
+
+export function renderTask(task: TaskDetail): string {
+  const shown = Math.min(task.events.length, eventsShown);
+  return [
+    `${task.slug}  ${oneLine(task.title)}`,
+    "",
+    overview(task),
+    "",
+    "Description:",
+    indent(printable(task.description)),
+    "",
+    "Runs:",
+    runsTable(task.runs),
+    "",
+    `Recent events (${shown} of ${task.events.length}):`,
+    eventLines(task.events),
+  ].join("\n");
+}
+
+export const show: Command = {
+  words: ["show"],
+  usage: "show <slug|id>",
+  summary: "Show a task with its runs and recent events",
+  options: [],
+  prepare(args) {
+    const [ref] = takePositionals(args, ["slug|id"]);
+    return async (client) => {
+      const task = await client.request<TaskDetail>("GET", `/api/admin/tasks/${segment(ref)}`);
+      return { json: task, human: renderTask(task) };
+    };
+  },
+};

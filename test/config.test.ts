@@ -1,0 +1,80 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError, loadConfig } from "../src/config.ts";
+
+describe("loadConfig", () => {
+  it("applies the documented defaults on an empty environment", () => {
+    const config = loadConfig({});
+    expect(config.server).toEqual({ port: 3000, host: "localhost", publicUrl: "http://localhost:3000" });
+    expect(config.database).toMatchObject({ kind: "pglite" });
+    expect(config.database.kind === "pglite" && config.database.dataDir).toMatch(/\.data\/pglite$/);
+    expect(config.orchestrator).toEqual({ kind: "embedded", concurrency: 4 });
+    expect(config.sandbox.kind).toBe("local");
+    expect(config.agent.kind).toBe("claude");
+    expect(config.triggers).toEqual({ label: "task", command: "/task" });
+    expect(config.github.apiUrl).toBe("https://api.github.com");
+    expect(config.github.webhookPath).toBe("/api/github/webhooks");
+    expect(config.posthog).toBeUndefined();
+  });
+
+  it("is frozen all the way down", () => {
+    const config = loadConfig({});
+    expect(Object.isFrozen(config)).toBe(true);
+    expect(Object.isFrozen(config.server)).toBe(true);
+    expect(() => {
+      (config.server as { port: number }).port = 1;
+    }).toThrow(TypeError);
+  });
+
+  it("chooses PostgreSQL, Temporal and E2B when their variables are set", () => {
+    const config = loadConfig({
+      DATABASE_URL: "postgresql://u@db:5432/tasks",
+      TEMPORAL_ADDRESS: "temporal:7233",
+      E2B_API_KEY: "e2b_x",
+      POSTHOG_API_KEY: "phc_x",
+      TASKS_CONCURRENCY: "8",
+    });
+    expect(config.database).toEqual({ kind: "postgres", url: "postgresql://u@db:5432/tasks" });
+    expect(config.orchestrator).toEqual({ kind: "temporal", address: "temporal:7233", namespace: "default", taskQueue: "tasks" });
+    expect(config.sandbox.kind).toBe("e2b");
+    expect(config.posthog).toEqual({ apiKey: "phc_x", host: "https://us.i.posthog.com" });
+  });
+
+  it("derives every GitHub URL from GHE_HOST and GHE_PROTOCOL", () => {
+    const config = loadConfig({ GHE_HOST: "github.example.com", GHE_PROTOCOL: "http" });
+    expect(config.github.apiUrl).toBe("http://github.example.com/api/v3");
+    expect(config.github.webUrl).toBe("http://github.example.com");
+  });
+
+  it("treats empty variables as unset", () => {
+    expect(loadConfig({ PORT: "", DATABASE_URL: "" }).server.port).toBe(3000);
+  });
+
+  it.each([
+    [{ PORT: "eighty" }, "PORT"],
+    [{ PORT: "70000" }, "PORT"],
+    [{ DATABASE_URL: "mysql://x" }, "DATABASE_URL"],
+    [{ TASKS_CONCURRENCY: "0" }, "TASKS_CONCURRENCY"],
+    [{ TASKS_SANDBOX: "docker" }, "TASKS_SANDBOX"],
+    [{ TASKS_SANDBOX: "e2b" }, "E2B_API_KEY"],
+    [{ TASKS_AGENT: "gpt" }, "TASKS_AGENT"],
+    [{ TASKS_AGENT: "command" }, "TASKS_AGENT_COMMAND"],
+    [{ TASKS_COMMAND: "task" }, "TASKS_COMMAND"],
+    [{ TASKS_ADMIN_TOKEN: "short" }, "TASKS_ADMIN_TOKEN"],
+    [{ TASKS_PUBLIC_URL: "not a url" }, "TASKS_PUBLIC_URL"],
+    [{ APP_ID: "abc" }, "APP_ID"],
+    [{ APP_ID: "123" }, "PRIVATE_KEY"],
+    [{ LOG_LEVEL: "loud" }, "LOG_LEVEL"],
+    [{ GHE_PROTOCOL: "ftp" }, "GHE_PROTOCOL"],
+  ])("refuses %o with one line naming %s", (env, variable) => {
+    let error: unknown;
+    try {
+      loadConfig(env);
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).variable).toBe(variable);
+    expect((error as ConfigError).message.startsWith(`${variable}: `)).toBe(true);
+    expect((error as ConfigError).message).not.toContain("\n");
+  });
+});
