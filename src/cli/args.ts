@@ -77,6 +77,8 @@ export function takePositionals<const Names extends readonly string[]>(args: Com
   if (missing) throw usageError(`missing <${missing}>`);
   const extra = args.positionals[names.length];
   if (extra !== undefined) throw usageError(`unexpected argument ${JSON.stringify(extra)}`);
+  const empty = args.positionals.indexOf("");
+  if (empty >= 0) throw usageError(`<${names[empty]}> must not be empty`);
   return args.positionals as unknown as { [K in keyof Names]: string };
 }
 

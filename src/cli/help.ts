@@ -12,9 +12,15 @@ const globalOptions: readonly OptionHelp[] = [
 const optionList = (options: readonly OptionHelp[]): string =>
   indent(columns(options.map((option) => [`${option.name === "help" ? "-h, " : ""}--${option.name}${option.value ? ` ${option.value}` : ""}`, option.description])));
 
-// Optional parts are left to the command's own help, to keep the list narrow.
-const commandList = (commands: readonly Command[]): string =>
-  indent(columns(commands.map((command) => [`tasks ${command.usage.split(" [")[0]}`, command.summary])));
+// Options are left to each command's own help, to keep the list narrow.
+const shortUsage = (command: Command): string =>
+  command.usage
+    .replace(/\[[^\]]*\]/g, "")
+    .replace(/--\S+ <[^>]*>(\.\.\.)?/g, "")
+    .replace(/\s+/g, " ")
+    .trim();
+
+const commandList = (commands: readonly Command[]): string => indent(columns(commands.map((command) => [`tasks ${shortUsage(command)}`, command.summary])));
 
 export function globalHelp(commands: readonly Command[]): string {
   return [

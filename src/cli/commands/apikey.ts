@@ -11,7 +11,7 @@ interface CreatedApiKey {
 export const apikeyCreate: Command = {
   words: ["apikey", "create"],
   usage: "apikey create --team <team> [--name <name>]",
-  summary: "Create an API key for a team's products to call the task API",
+  summary: "Create a team API key for the task API",
   options: [
     { name: "team", value: "<team>", description: "team id or name (required)" },
     { name: "name", value: "<name>", description: 'what the key is for (default "default")' },

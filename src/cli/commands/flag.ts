@@ -19,7 +19,7 @@ function parseState(state: string): boolean {
 export const flagSet: Command = {
   words: ["flag", "set"],
   usage: "flag set <flag> on|off --team <team>",
-  summary: "Turn a feature flag on or off for a team (the `tasks` flag gates task creation and runs)",
+  summary: "Turn a team's feature flag on or off",
   options: [{ name: "team", value: "<team>", description: "team id or name (required)" }],
   prepare(args) {
     const team = requireOption(args.values.team, "team", "team");

@@ -22,7 +22,7 @@ function parseInstallationId(value: string): number {
 export const integrationAdd: Command = {
   words: ["integration", "add"],
   usage: "integration add --team <team> --installation <id> --repo <org/repo>... [--account <login>]",
-  summary: "Link a GitHub App installation and the repositories it covers to a team",
+  summary: "Link a GitHub App installation to a team",
   options: [
     { name: "team", value: "<team>", description: "team id or name (required)" },
     { name: "installation", value: "<id>", description: "GitHub App installation id (required)" },

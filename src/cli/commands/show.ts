@@ -1,7 +1,7 @@
 // tasks show
 import { takePositionals } from "../args.ts";
 import { segment, type Command } from "../command.ts";
-import { fields, indent, oneLine, printable, table } from "../output.ts";
+import { columns, fields, indent, oneLine, printable, table } from "../output.ts";
 import type { EventView, RunView, TaskDetail } from "../task-types.ts";
 
 // The server returns up to 100 events; a person wants the latest few.
@@ -32,10 +32,7 @@ function runsTable(runs: readonly RunView[]): string {
 
 function eventLines(events: readonly EventView[]): string {
   if (events.length === 0) return "  none";
-  return events
-    .slice(-eventsShown)
-    .map((event) => `  ${event.created_at}  ${oneLine(event.type)}${event.message ? `  ${oneLine(event.message)}` : ""}`)
-    .join("\n");
+  return indent(columns(events.slice(-eventsShown).map((event) => [event.created_at, event.type, event.message ?? ""])));
 }
 
 export function renderTask(task: TaskDetail): string {

@@ -12,7 +12,7 @@ interface Team {
 export const teamCreate: Command = {
   words: ["team", "create"],
   usage: "team create <name>",
-  summary: "Create a team with the default workflow; its task slugs start with a prefix derived from the name",
+  summary: "Create a team (with the default workflow)",
   options: [],
   prepare(args) {
     const [name] = takePositionals(args, ["name"]);

@@ -12,7 +12,7 @@ interface User {
 export const userAdd: Command = {
   words: ["user", "add"],
   usage: "user add --team <team> <user-id> [--github <login>] [--email <email>]",
-  summary: "Add a user (the id internal products know them by) to a team",
+  summary: "Add a user to a team",
   options: [
     { name: "team", value: "<team>", description: "team id or name (required)" },
     { name: "github", value: "<login>", description: "their GitHub login, so issues they label become their tasks" },
