@@ -6,7 +6,11 @@ import { z } from "zod";
 
 const emptyToUndefined = (value: unknown) => (value === "" ? undefined : value);
 const optionalString = z.preprocess(emptyToUndefined, z.string().optional());
-const port = z.preprocess(emptyToUndefined, z.coerce.number().int().min(0).max(65_535).default(3000));
+const wholeNumber = (min: number, max: number, fallback: number) => {
+  const message = `a whole number from ${min} to ${max}`;
+  return z.preprocess(emptyToUndefined, z.coerce.number({ error: message }).int(message).min(min, message).max(max, message).default(fallback));
+};
+const port = wholeNumber(0, 65_535, 3000);
 
 const envSchema = z.object({
   APP_ID: z.preprocess(emptyToUndefined, z.string().regex(/^\d+$/, "a numeric GitHub App id").optional()),
@@ -27,7 +31,7 @@ const envSchema = z.object({
   TEMPORAL_ADDRESS: optionalString,
   TEMPORAL_NAMESPACE: z.preprocess(emptyToUndefined, z.string().default("default")),
   TEMPORAL_TASK_QUEUE: z.preprocess(emptyToUndefined, z.string().default("tasks")),
-  TASKS_CONCURRENCY: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).max(256).default(4)),
+  TASKS_CONCURRENCY: wholeNumber(1, 256, 4),
   TASKS_SANDBOX: z.preprocess(emptyToUndefined, z.enum(["e2b", "local"]).optional()),
   E2B_API_KEY: optionalString,
   E2B_TEMPLATE: optionalString,
@@ -44,6 +48,9 @@ const envSchema = z.object({
 });
 
 type Env = z.infer<typeof envSchema>;
+
+// Values never repeated in an error message: they end up in logs and terminals.
+const secretVariables = new Set(["PRIVATE_KEY", "WEBHOOK_SECRET", "DATABASE_URL", "E2B_API_KEY", "ANTHROPIC_API_KEY", "OPENAI_API_KEY", "TASKS_ADMIN_TOKEN", "POSTHOG_API_KEY", "TASKS_AGENT_COMMAND"]);
 
 export class ConfigError extends Error {
   constructor(readonly variable: string, message: string) {
@@ -97,8 +104,9 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const variable = String(issue.path[0] ?? "environment");
-    const shown = env[variable] === undefined ? "" : ` (got ${JSON.stringify(env[variable])})`;
-    throw new ConfigError(variable, `expected ${issue.message}${shown}`);
+    const shown = env[variable] === undefined || secretVariables.has(variable) ? "" : ` (got ${JSON.stringify(env[variable])})`;
+    const expected = issue.message.replace(/^(Invalid input|Invalid option|Too big|Too small): /, "");
+    throw new ConfigError(variable, `${expected.startsWith("expected") ? expected : `expected ${expected}`}${shown}`);
   }
   const e = parsed.data;
 
@@ -110,6 +118,9 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   }
   if (e.APP_ID && !e.PRIVATE_KEY && !e.PRIVATE_KEY_PATH) {
     throw new ConfigError("PRIVATE_KEY", "PRIVATE_KEY or PRIVATE_KEY_PATH is required when APP_ID is set");
+  }
+  if (e.APP_ID && !e.WEBHOOK_SECRET) {
+    throw new ConfigError("WEBHOOK_SECRET", "required when APP_ID is set (the secret GitHub signs deliveries with)");
   }
 
   const webUrl = e.GHE_HOST ? `${e.GHE_PROTOCOL}://${e.GHE_HOST}` : "https://github.com";

@@ -78,3 +78,24 @@ describe("loadConfig", () => {
     expect((error as ConfigError).message).not.toContain("\n");
   });
 });
+
+describe("loadConfig error messages", () => {
+  const messageFor = (env: Record<string, string>) => {
+    try {
+      loadConfig(env);
+    } catch (error) {
+      return (error as Error).message;
+    }
+    throw new Error("expected loadConfig to throw");
+  };
+
+  it("say what is expected and show the rejected value", () => {
+    expect(messageFor({ PORT: "eighty" })).toBe('PORT: expected a whole number from 0 to 65535 (got "eighty")');
+    expect(messageFor({ TASKS_SANDBOX: "docker" })).toBe('TASKS_SANDBOX: expected one of "e2b"|"local" (got "docker")');
+  });
+
+  it("never repeat a secret's value", () => {
+    expect(messageFor({ TASKS_ADMIN_TOKEN: "short-secret" })).not.toContain("short-secret");
+    expect(messageFor({ DATABASE_URL: "mysql://user:hunter2@db/x" })).not.toContain("hunter2");
+  });
+});
