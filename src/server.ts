@@ -1,9 +1,10 @@
 // Composition root: builds every component from the configuration and starts the one HTTP
 // server (Probot's) that serves GitHub webhooks and the API on the same port.
-import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { PostHog } from "posthog-node";
-import { Probot, Server } from "probot";
+import { Probot, Server, type ProbotOctokit } from "probot";
+import { createGitHubApp } from "./app/create-github-app.ts";
+import { createWebhookIngress } from "./app/webhook-ingress.ts";
 import { createApi } from "./api/create-api.ts";
 import { createApiHandler } from "./api/node-handler.ts";
 import type { Config } from "./config.ts";
@@ -21,6 +22,8 @@ export interface ServerOverrides {
   database?: Database;
   orchestrator?: Orchestrator;
   flags?: FlagChecker;
+  /** Probot's Octokit class (tests pass one with retries and throttling off). */
+  Octokit?: typeof ProbotOctokit;
 }
 
 export interface RunningServer {
@@ -28,11 +31,22 @@ export interface RunningServer {
   readonly port: number;
   readonly tasks: TasksService;
   readonly database: Database;
+  /** Resolves once every accepted webhook delivery has been handled. */
+  webhooksIdle(): Promise<void>;
   close(): Promise<void>;
 }
 
+// Probot's own webhook middleware is parked on a path nothing calls: our ingress owns the real
+// path, so it can dedupe and answer before any handler runs.
+const parkedProbotWebhookPath = "/__probot/unused-webhook-path";
+
+function privateKey(config: Config): string | undefined {
+  const raw = config.github.privateKey ?? (config.github.privateKeyPath ? readFileSync(config.github.privateKeyPath, "utf8") : undefined);
+  return raw?.replace(/\\n/g, "\n");
+}
+
 export async function startServer(config: Config, log: Logger, overrides: ServerOverrides = {}): Promise<RunningServer> {
-  const database = overrides.database ?? (await openDatabase(config.database));
+  const database = overrides.database ?? (await openDatabase(config.database, log.child({ name: "db" })));
   if (database.migrated.length > 0) log.info({ migrations: database.migrated }, "applied database migrations");
 
   const posthog = !overrides.flags && config.posthog ? new PostHog(config.posthog.apiKey, { host: config.posthog.host }) : undefined;
@@ -48,18 +62,38 @@ export async function startServer(config: Config, log: Logger, overrides: Server
   const server = new Server({
     port: config.server.port,
     host: config.server.host,
-    webhookPath: config.github.webhookPath,
+    webhookPath: parkedProbotWebhookPath,
     webhookProxy: config.github.webhookProxyUrl,
     log: log.child({ name: "server" }),
     Probot: Probot.defaults({
-      // Without an app Probot still needs values; a random secret makes every delivery fail verification.
+      // Without an app Probot still needs values; the ingress refuses every delivery then.
       appId: config.github.appId ?? 1,
-      privateKey: config.github.privateKey ?? "not configured",
-      secret: configured ? config.github.webhookSecret : randomBytes(32).toString("hex"),
+      privateKey: privateKey(config) ?? "not configured",
+      secret: config.github.webhookSecret ?? "not configured",
       baseUrl: config.github.apiUrl,
       log: log.child({ name: "probot" }),
+      ...(overrides.Octokit ? { Octokit: overrides.Octokit } : {}),
     }),
   });
+  let probot: Probot | undefined;
+  await server.load((app) => {
+    probot = app;
+    createGitHubApp({
+      tasks,
+      label: config.triggers.label,
+      command: config.triggers.command,
+      publicUrl: config.server.publicUrl,
+      log: log.child({ name: "github" }),
+    })(app);
+  });
+  const ingress = createWebhookIngress({
+    path: config.github.webhookPath,
+    secret: configured ? config.github.webhookSecret : undefined,
+    recordDelivery: (delivery) => tasks.recordDelivery(delivery),
+    dispatch: async (event) => probot!.receive(event),
+    log: log.child({ name: "ingress" }),
+  });
+  server.addHandler(ingress.handle);
   server.addHandler(createApiHandler(api, config.github.webhookPath));
   await server.start();
 
@@ -69,8 +103,10 @@ export async function startServer(config: Config, log: Logger, overrides: Server
     port: server.port,
     tasks,
     database,
+    webhooksIdle: () => ingress.idle(),
     close: async () => {
       await server.stop();
+      await ingress.idle();
       await posthog?.shutdown();
       if (!overrides.database) await database.close();
     },

@@ -84,7 +84,7 @@ function requestHash(body: Record<string, unknown>): string {
 
 export function createTaskRoutes(tasks: TasksService) {
   const app = new OpenAPIHono<TeamEnv>({ defaultHook: validationHook });
-  app.use("/api/tasks", requireTeamKey(tasks));
+  // Hono's "/api/tasks/*" also matches "/api/tasks" itself: one registration guards every route.
   app.use("/api/tasks/*", requireTeamKey(tasks));
 
   app.openapi(createTask, async (c) => {

@@ -7,6 +7,7 @@ import { PrismaPg } from "@prisma/adapter-pg";
 import pg from "pg";
 import { PrismaPGlite } from "pglite-prisma-adapter";
 import type { Config } from "../config.ts";
+import type { Logger } from "../lib/logger.ts";
 import { PrismaClient } from "../generated/prisma/client.ts";
 import { applyMigrations } from "./migrate.ts";
 import { pgliteSession, pgSession } from "./sql-session.ts";
@@ -22,12 +23,15 @@ export interface Database {
 }
 
 /** `dataDir: "memory://"` opens an in-memory PGlite (tests). */
-export async function openDatabase(settings: Config["database"]): Promise<Database> {
-  return settings.kind === "postgres" ? openPostgres(settings.url) : openPglite(settings.dataDir);
+export async function openDatabase(settings: Config["database"], log?: Logger): Promise<Database> {
+  return settings.kind === "postgres" ? openPostgres(settings.url, log) : openPglite(settings.dataDir);
 }
 
-async function openPostgres(url: string): Promise<Database> {
+async function openPostgres(url: string, log: Logger | undefined): Promise<Database> {
   const pool = new pg.Pool({ connectionString: url, max: 10 });
+  // An idle connection the server drops (restart, failover, DROP DATABASE … FORCE) makes the pool
+  // emit 'error'; unheard, that would crash the process. The pool replaces the connection itself.
+  pool.on("error", (error) => log?.warn({ err: error }, "an idle PostgreSQL connection was closed by the server"));
   let migrated: string[];
   const client = await pool.connect();
   try {

@@ -30,8 +30,31 @@ export interface CreateTaskInput {
 
 export interface CreateTaskResult {
   task: TaskView;
-  /** False when an idempotent replay returned an existing task. */
+  /** False when an existing task was returned instead of a new one. */
   created: boolean;
+  /** Why an existing task was returned: an idempotent replay, or the issue's active task. */
+  existing?: "idempotent_replay" | "active_issue_task";
+}
+
+const activeStatuses = ["queued", "running", "waiting_approval"] as const;
+
+/** The task still in flight for an issue, if any: an issue has at most one. */
+export async function findActiveIssueTask(db: Db | Tx, repository: string, issueNumber: number): Promise<TaskView | undefined> {
+  return findIssueTask(db, repository, issueNumber, true);
+}
+
+/** The issue's newest task (active or not), or its active one. */
+export async function findIssueTask(db: Db | Tx, repository: string, issueNumber: number, activeOnly: boolean): Promise<TaskView | undefined> {
+  const row = await db.task.findFirst({
+    where: {
+      repository: { equals: repository, mode: "insensitive" },
+      issueNumber,
+      ...(activeOnly ? { status: { in: [...activeStatuses] } } : {}),
+    },
+    include: taskInclude,
+    orderBy: { createdAt: "desc" },
+  });
+  return row ? toTaskView(row) : undefined;
 }
 
 export interface CreateTaskDeps {
@@ -44,7 +67,7 @@ export interface CreateTaskDeps {
 export async function createAndRun(deps: CreateTaskDeps, input: CreateTaskInput): Promise<CreateTaskResult> {
   const { db } = deps;
   const replay = input.idempotency && (await findIdempotentTask(db, input.teamId, input.idempotency));
-  if (replay) return { task: replay, created: false };
+  if (replay) return { task: replay, created: false, existing: "idempotent_replay" };
 
   // 1. Validate, naming the field at fault.
   const repository = parseRepositoryName(input.repository);
@@ -60,8 +83,11 @@ export async function createAndRun(deps: CreateTaskDeps, input: CreateTaskInput)
     const number = await lockTeamCounter(tx, input.teamId);
     if (input.idempotency) {
       const raced = await findIdempotentTask(tx, input.teamId, input.idempotency);
-      if (raced) return { task: raced, run: null };
+      if (raced) return { task: raced, run: null, existing: "idempotent_replay" as const };
     }
+    // Checked under the team lock, so two triggers on one issue cannot both start a task.
+    const active = input.issueNumber === undefined ? undefined : await findActiveIssueTask(tx, repository, input.issueNumber);
+    if (active) return { task: active, run: null, existing: "active_issue_task" as const };
     const { prefix, next } = await bumpTeamCounter(tx, input.teamId, number);
     const task = await tx.task.create({
       include: taskInclude,
@@ -95,10 +121,10 @@ export async function createAndRun(deps: CreateTaskDeps, input: CreateTaskInput)
         data: { teamId: input.teamId, key: input.idempotency.key, requestHash: input.idempotency.requestHash, taskId: task.id },
       });
     }
-    return { task: toTaskView(task), run };
+    return { task: toTaskView(task), run, existing: undefined };
   }, lockingTransaction);
 
-  if (!outcome.run) return { task: outcome.task, created: false };
+  if (!outcome.run) return { task: outcome.task, created: false, existing: outcome.existing };
   // 3. Hand the run to the engine, after the commit, so an engine never sees a task that may roll back.
   await handOffRun(deps, { taskId: outcome.task.id, runId: outcome.run.id, attempt: 1 });
   return { task: outcome.task, created: true };

@@ -1,11 +1,21 @@
 // The domain's one entry point: everything app/, api/ and cli/ may ask of tasks.
 import type { Logger } from "../lib/logger.ts";
 import { createApiKey, verifyApiKey } from "./api-keys.ts";
-import { createAndRun, type CreateTaskInput } from "./create-task.ts";
+import { createAndRun, findActiveIssueTask, findIssueTask, type CreateTaskInput } from "./create-task.ts";
+import {
+  changeInstallationRepositories,
+  disableInstallation,
+  ensureGitHubUser,
+  findInstalledRepository,
+  linkInstallation,
+  unsuspendInstallation,
+  type InstallationInfo,
+} from "./github-installations.ts";
+import { recordDelivery } from "./webhook-deliveries.ts";
 import type { Db } from "./db-types.ts";
 import { setLocalFlag, type FlagChecker } from "./feature-flags.ts";
 import type { Orchestrator } from "./orchestrator.ts";
-import { cancelTask, moveTaskStage, runTask, type Actor } from "./task-actions.ts";
+import { approveTask, cancelTask, moveTaskStage, runTask, type Actor } from "./task-actions.ts";
 import { getTaskDetail, listTasks, type ListTasksQuery } from "./task-queries.ts";
 import { addIntegration, addTeamMember, createTeam, findTeam, listTeams, type AddUserInput, type IntegrationInput } from "./teams.ts";
 
@@ -39,6 +49,20 @@ export function createTasksService(deps: TasksServiceDeps) {
       return { team: team.name, flag, enabled, source: deps.flags.source };
     },
     addIntegration: async (teamRef: string, input: IntegrationInput) => addIntegration(db, (await findTeam(db, teamRef)).id, input),
+
+    // GitHub-facing operations (app/ handlers).
+    recordDelivery: (delivery: { id: string; event: string; action: string | undefined }) => recordDelivery(db, delivery),
+    linkInstallation: (info: InstallationInfo) => linkInstallation(deps, info),
+    changeInstallationRepositories: (installationId: number, added: string[], removed: string[]) =>
+      changeInstallationRepositories(db, installationId, added, removed),
+    disableInstallation: (installationId: number, reason: "deleted" | "suspended") => disableInstallation(deps, installationId, reason),
+    unsuspendInstallation: (installationId: number) => unsuspendInstallation(db, installationId),
+    findInstalledRepository: (installationId: number, repository: string) => findInstalledRepository(db, installationId, repository),
+    ensureGitHubUser: (teamId: string, sender: { login: string; id: number }) => ensureGitHubUser(db, teamId, sender),
+    findActiveIssueTask: (repository: string, issueNumber: number) => findActiveIssueTask(db, repository, issueNumber),
+    findLatestIssueTask: (repository: string, issueNumber: number) => findIssueTask(db, repository, issueNumber, false),
+    approveTask: (teamId: string, ref: string, actor: Actor) => approveTask(deps, teamId, ref, actor),
+    listStages: (workflowId: string) => db.stage.findMany({ where: { workflowId }, orderBy: { position: "asc" }, select: { key: true, name: true } }),
   };
 }
 

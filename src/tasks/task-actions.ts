@@ -86,6 +86,19 @@ export async function moveTaskStage(deps: TaskActionDeps, teamId: string | undef
   return reload(deps.db, task.id);
 }
 
+/** Releases a stage that waits for approval: the task moves on to the next stage. */
+export async function approveTask(deps: TaskActionDeps, teamId: string | undefined, ref: string, actor: Actor): Promise<TaskView> {
+  const task = await findTaskRow(deps.db, teamId, ref);
+  if (task.status !== "waiting_approval" || !task.currentStageId) {
+    throw new AppError("conflict", "not_waiting", `${task.slug} is not waiting for approval (it is ${task.status})`);
+  }
+  const current = await deps.db.stage.findUniqueOrThrow({ where: { id: task.currentStageId } });
+  const next = await deps.db.stage.findFirst({ where: { workflowId: task.workflowId, position: { gt: current.position } }, orderBy: { position: "asc" } });
+  if (!next) throw new AppError("conflict", "no_next_stage", `${task.slug} is at its last stage`);
+  await deps.db.taskEvent.create({ data: { taskId: task.id, type: "stage_approved", message: `${current.name} approved by ${actor}`, data: { stage: current.key, actor } } });
+  return moveTaskStage(deps, teamId, task.id, next.key, actor);
+}
+
 // The database already says what happened; an engine that cannot be told now reconciles from it.
 async function tellEngine(deps: TaskActionDeps, run: RunRef, call: (run: RunRef) => Promise<void>): Promise<void> {
   try {

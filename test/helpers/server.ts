@@ -5,6 +5,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { pino } from "pino";
+import type { ProbotOctokit } from "probot";
 import { loadConfig } from "../../src/config.ts";
 import type { FlagChecker } from "../../src/tasks/feature-flags.ts";
 import { createRecordingOrchestrator, type Orchestrator, type RecordingOrchestrator } from "../../src/tasks/orchestrator.ts";
@@ -34,6 +35,7 @@ export interface TestServerOptions {
   env?: Record<string, string>;
   orchestrator?: Orchestrator;
   flags?: FlagChecker;
+  Octokit?: typeof ProbotOctokit;
 }
 
 export async function startTestServer(kind: TestDatabaseKind, options: TestServerOptions = {}): Promise<TestServer & { orchestrator: Orchestrator | RecordingOrchestrator }> {
@@ -48,7 +50,12 @@ export async function startTestServer(kind: TestDatabaseKind, options: TestServe
     ...options.env,
   });
   const orchestrator = options.orchestrator ?? createRecordingOrchestrator();
-  const server = await startServer(config, pino({ level: "silent" }), { database: db, orchestrator, ...(options.flags ? { flags: options.flags } : {}) });
+  const server = await startServer(config, pino({ level: "silent" }), {
+    database: db,
+    orchestrator,
+    ...(options.flags ? { flags: options.flags } : {}),
+    ...(options.Octokit ? { Octokit: options.Octokit } : {}),
+  });
   return {
     ...server,
     db,

@@ -1,0 +1,26 @@
+import type { Context } from "probot";
+import type { Logger } from "../lib/logger.ts";
+import type { TasksService } from "../tasks/service.ts";
+
+export interface AppDeps {
+  tasks: TasksService;
+  label: string;
+  command: string;
+  /** Base URL for links back to Tasks. */
+  publicUrl: string;
+  log: Logger;
+}
+
+export type Octokit = Context["octokit"];
+
+export interface IssueRef {
+  owner: string;
+  repo: string;
+  issue_number: number;
+}
+
+export const taskUrl = (deps: Pick<AppDeps, "publicUrl">, taskId: string): string => `${deps.publicUrl}/api/tasks/${taskId}`;
+
+export async function replyOnIssue(octokit: Octokit, issue: IssueRef, body: string): Promise<void> {
+  await octokit.rest.issues.createComment({ ...issue, body });
+}

@@ -1,0 +1,79 @@
+// The path both triggers share (label and `/task` comment): check the repository is installed,
+// check the sender, acknowledge with 👀, then create the task — or point at the issue's
+// active task instead of starting a second one.
+import { renderTrackingComment, upsertTrackingComment } from "../github/tracking-comment.ts";
+import type { TaskView } from "../tasks/task-view.ts";
+import { taskUrl, replyOnIssue, type AppDeps, type IssueRef, type Octokit } from "./app-deps.ts";
+import { authorizeSender } from "./authorize-sender.ts";
+import { stripHiddenText } from "./strip-hidden-text.ts";
+
+export interface IssueTrigger {
+  octokit: Octokit;
+  issue: IssueRef;
+  /** `owner/repo` as GitHub spells it. */
+  repository: string;
+  installationId: number;
+  title: string;
+  body: string;
+  sender: { login: string; id: number; type: string };
+  source: "label" | "comment";
+  /** Extra instructions from a `/task …` comment. */
+  instructions?: string;
+  /** Puts 👀 on whatever triggered (the issue or the comment). */
+  react(): Promise<void>;
+}
+
+export async function startIssueTask(deps: AppDeps, trigger: IssueTrigger): Promise<void> {
+  const { tasks, log } = deps;
+  const integration = await tasks.findInstalledRepository(trigger.installationId, trigger.repository);
+  if (!integration) {
+    log.info({ repository: trigger.repository }, "ignoring a trigger from a repository that is not installed");
+    return;
+  }
+  const verdict = await authorizeSender({ octokit: trigger.octokit, owner: trigger.issue.owner, repo: trigger.issue.repo, sender: trigger.sender });
+  if (!verdict.allowed) {
+    if (verdict.reply) await replyOnIssue(trigger.octokit, trigger.issue, `Tasks did not start: ${verdict.reason}.`);
+    return;
+  }
+  await trigger.react().catch((error: unknown) => log.warn({ err: error }, "could not add the 👀 reaction"));
+
+  const title = stripHiddenText(trigger.title).trim() || `Issue #${trigger.issue.issue_number}`;
+  const issueText = stripHiddenText(trigger.body).trim();
+  const description = trigger.instructions ? `${issueText}\n\n## Instructions from @${trigger.sender.login}\n\n${trigger.instructions}`.trim() : issueText;
+  const userId = await tasks.ensureGitHubUser(integration.teamId, trigger.sender);
+  const result = await tasks.createAndRun({
+    teamId: integration.teamId,
+    title: title.slice(0, 300),
+    description: description || title,
+    originProduct: "user_created",
+    userId,
+    repository: trigger.repository,
+    source: trigger.source,
+    issueNumber: trigger.issue.issue_number,
+    triggerSnapshot: {
+      title: trigger.title,
+      body: trigger.body,
+      instructions: trigger.instructions ?? null,
+      sender: trigger.sender.login,
+      source: trigger.source,
+    },
+  });
+  if (result.existing === "active_issue_task") {
+    await replyOnIssue(trigger.octokit, trigger.issue, `[${result.task.slug}](${taskUrl(deps, result.task.id)}) is already working on this issue (\`${result.task.status}\`). Use \`${deps.command} status\` or \`${deps.command} cancel\`.`);
+    return;
+  }
+  await updateTracking(deps, trigger.octokit, trigger.issue, result.task);
+}
+
+export async function updateTracking(deps: AppDeps, octokit: Octokit, issue: IssueRef, task: TaskView): Promise<void> {
+  const stages = await deps.tasks.listStages(task.workflow_id);
+  const body = renderTrackingComment({
+    slug: task.slug,
+    title: task.title,
+    status: task.status,
+    stages,
+    currentStage: task.stage?.key ?? null,
+    taskUrl: taskUrl(deps, task.id),
+  });
+  await upsertTrackingComment(octokit, issue, body);
+}

@@ -1,0 +1,86 @@
+// The webhook ingress through the real server: signatures, malformed and oversized bodies,
+// unknown events, and dedupe of redelivered and concurrent copies.
+import nock from "nock";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { issuesLabeled, installationEvent } from "../fixtures/webhooks.ts";
+import { testDatabases } from "../helpers/databases.ts";
+import { allowOnlyLocalhost, deliver, GitHubMock, githubAppEnv, sign, TestOctokit } from "../helpers/github.ts";
+import { startTestServer, type TestServer } from "../helpers/server.ts";
+
+describe.each(testDatabases)("webhook ingress on %s", (kind) => {
+  let server: TestServer;
+  beforeAll(async () => {
+    allowOnlyLocalhost();
+    server = await startTestServer(kind, { env: githubAppEnv, Octokit: TestOctokit });
+    await deliver(server.url, { event: "installation", payload: installationEvent("created", { repositories: ["posthog/posthog"] }) });
+    await server.webhooksIdle();
+  });
+  afterEach(() => nock.cleanAll());
+  afterAll(async () => {
+    await server?.close();
+    nock.enableNetConnect();
+  });
+
+  const deliveries = () => server.db.prisma.webhookDelivery.count();
+
+  it.each([
+    ["missing", null],
+    ["wrong", sign("something else")],
+    ["of the wrong length", "sha256=abc123"],
+    ["not hex", `sha256=${"z".repeat(64)}`],
+    ["sha1 only (legacy header)", "sha1=0123456789abcdef0123456789abcdef01234567"],
+  ])("refuses a signature that is %s and records nothing", async (_name, signature) => {
+    const before = await deliveries();
+    const payload = issuesLabeled("task");
+    const res = await deliver(server.url, { event: "issues", payload, signature, headers: signature?.startsWith("sha1=") ? { "x-hub-signature": signature } : {} });
+    expect(res.status).toBe(401);
+    expect(await deliveries()).toBe(before);
+    expect(await server.db.prisma.task.count()).toBe(0);
+  });
+
+  it("refuses malformed JSON and non-object payloads with 400", async () => {
+    expect((await deliver(server.url, { event: "issues", payload: null, rawBody: '{"action": ' })).status).toBe(400);
+    expect((await deliver(server.url, { event: "issues", payload: null, rawBody: "[1,2]" })).status).toBe(400);
+    expect((await deliver(server.url, { event: "issues", payload: {}, headers: { "x-github-delivery": "" } })).status).toBe(400);
+  });
+
+  it("refuses a body over 25 MB with 413 without crashing", async () => {
+    const res = await deliver(server.url, { event: "issues", payload: null, rawBody: JSON.stringify({ blob: "x".repeat(26 * 1024 * 1024) }) });
+    expect(res.status).toBe(413);
+    expect((await fetch(`${server.url}/health`)).status).toBe(200);
+  });
+
+  it("answers unknown events and actions with 2xx and does nothing", async () => {
+    expect((await deliver(server.url, { event: "star", payload: { action: "created", starred_at: null } })).status).toBe(202);
+    expect((await deliver(server.url, { event: "issues", payload: { ...issuesLabeled("task"), action: "pinned" } })).status).toBe(202);
+    await server.webhooksIdle();
+    expect(await server.db.prisma.task.count()).toBe(0);
+  });
+
+  it("turns 20 concurrent copies of one delivery into one task, and a redelivery into nothing", async () => {
+    const github = new GitHubMock().permission("octocat", "write").issueReaction().listComments().createComment();
+    const payload = issuesLabeled("task", { sender: { login: "octocat" } });
+    const id = "5f2e0a10-0000-4000-8000-000000000001";
+    const responses = await Promise.all(Array.from({ length: 20 }, () => deliver(server.url, { event: "issues", payload, id })));
+    expect(responses.filter((r) => r.status === 202)).toHaveLength(1);
+    expect(responses.filter((r) => r.status === 200)).toHaveLength(19);
+    await server.webhooksIdle();
+    expect((await deliver(server.url, { event: "issues", payload, id })).status).toBe(200);
+    await server.webhooksIdle();
+    expect(await server.db.prisma.task.count()).toBe(1);
+    expect(github.pending()).toEqual([]);
+  });
+});
+
+describe("webhook ingress without a configured app", () => {
+  it("refuses every delivery", async () => {
+    const server = await startTestServer("pglite");
+    try {
+      const res = await deliver(server.url, { event: "issues", payload: issuesLabeled("task") });
+      expect(res.status).toBe(401);
+      expect(await server.db.prisma.webhookDelivery.count()).toBe(0);
+    } finally {
+      await server.close();
+    }
+  });
+});
