@@ -1,9 +1,12 @@
 // Entry point: `npm start`.
+import { existsSync } from "node:fs";
 import { loadConfig, ConfigError } from "./config.ts";
 import { createLogger } from "./lib/logger.ts";
 import { startServer } from "./server.ts";
 
 async function main(): Promise<void> {
+  // The first-run setup flow writes the app's credentials to .env; the process environment wins.
+  if (existsSync(".env")) process.loadEnvFile(".env");
   const config = loadConfig(process.env);
   const log = createLogger(config);
   const server = await startServer(config, log);

@@ -1,10 +1,14 @@
 // Composition root: builds every component from the configuration and starts the one HTTP
 // server (Probot's) that serves GitHub webhooks and the API on the same port.
 import { readFileSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
 import { PostHog } from "posthog-node";
 import { Probot, Server, type ProbotOctokit } from "probot";
 import { createGitHubApp } from "./app/create-github-app.ts";
+import { createSetupFlow } from "./app/setup-flow.ts";
 import { createWebhookIngress } from "./app/webhook-ingress.ts";
+import { startWebhookProxy } from "./app/webhook-proxy.ts";
 import { createApi } from "./api/create-api.ts";
 import { createApiHandler } from "./api/node-handler.ts";
 import type { Config } from "./config.ts";
@@ -24,6 +28,10 @@ export interface ServerOverrides {
   flags?: FlagChecker;
   /** Probot's Octokit class (tests pass one with retries and throttling off). */
   Octokit?: typeof ProbotOctokit;
+  /** Where the first-run setup flow writes the app's credentials (default ./.env). */
+  envFile?: string;
+  /** fetch for the setup flow's call to GitHub (tests). */
+  fetch?: typeof fetch;
 }
 
 export interface RunningServer {
@@ -62,8 +70,8 @@ export async function startServer(config: Config, log: Logger, overrides: Server
   const server = new Server({
     port: config.server.port,
     host: config.server.host,
+    // WEBHOOK_PROXY_URL is served by startWebhookProxy below, into our ingress rather than Probot's.
     webhookPath: parkedProbotWebhookPath,
-    webhookProxy: config.github.webhookProxyUrl,
     log: log.child({ name: "server" }),
     Probot: Probot.defaults({
       // Without an app Probot still needs values; the ingress refuses every delivery then.
@@ -95,7 +103,26 @@ export async function startServer(config: Config, log: Logger, overrides: Server
   });
   server.addHandler(ingress.handle);
   server.addHandler(createApiHandler(api, config.github.webhookPath));
+  if (!configured) {
+    server.addHandler(
+      createSetupFlow({
+        publicUrl: config.server.publicUrl,
+        webUrl: config.github.webUrl,
+        apiUrl: config.github.apiUrl,
+        webhookPath: config.github.webhookPath,
+        webhookProxyUrl: config.github.webhookProxyUrl,
+        manifestPath: fileURLToPath(new URL("../app.yml", import.meta.url)),
+        envFile: overrides.envFile ?? path.resolve(".env"),
+        log: log.child({ name: "setup" }),
+        ...(overrides.fetch ? { fetch: overrides.fetch } : {}),
+      }),
+    );
+    log.info(`open ${config.server.publicUrl} to register the GitHub App`);
+  }
   await server.start();
+  const stopProxy = config.github.webhookProxyUrl
+    ? await startWebhookProxy(config.github.webhookProxyUrl, `http://127.0.0.1:${server.port}${config.github.webhookPath}`, log.child({ name: "proxy" }))
+    : undefined;
 
   const url = `http://${config.server.host === "0.0.0.0" ? "localhost" : config.server.host}:${server.port}`;
   return {
@@ -105,6 +132,7 @@ export async function startServer(config: Config, log: Logger, overrides: Server
     database,
     webhooksIdle: () => ingress.idle(),
     close: async () => {
+      await stopProxy?.();
       await server.stop();
       await ingress.idle();
       await posthog?.shutdown();

@@ -36,6 +36,7 @@ export interface TestServerOptions {
   orchestrator?: Orchestrator;
   flags?: FlagChecker;
   Octokit?: typeof ProbotOctokit;
+  envFile?: string;
 }
 
 export async function startTestServer(kind: TestDatabaseKind, options: TestServerOptions = {}): Promise<TestServer & { orchestrator: Orchestrator | RecordingOrchestrator }> {
@@ -55,6 +56,7 @@ export async function startTestServer(kind: TestDatabaseKind, options: TestServe
     orchestrator,
     ...(options.flags ? { flags: options.flags } : {}),
     ...(options.Octokit ? { Octokit: options.Octokit } : {}),
+    ...(options.envFile ? { envFile: options.envFile } : {}),
   });
   return {
     ...server,
