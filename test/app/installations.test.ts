@@ -28,7 +28,7 @@ describe.each(testDatabases)("installation lifecycle on %s", (kind) => {
 
   it("follows an installation from creation to deletion", async () => {
     await send("installation", installationEvent("created", { installationId: 777, account: "Acme-Corp", repositories: ["Acme-Corp/Web", "Acme-Corp/api"] }));
-    let linked = await integration();
+    const linked = await integration();
     expect(linked.team).toMatchObject({ name: "Acme-Corp", prefix: "ACM" });
     expect(linked.repositories).toEqual(["acme-corp/api", "acme-corp/web"]);
     expect(linked.suspended).toBe(false);
