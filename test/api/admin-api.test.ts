@@ -84,7 +84,10 @@ describe.each(testDatabases)("admin API on %s", (kind) => {
     expect(key.status).toBe(201);
     expect(key.body.key).toMatch(/^tsk_[A-Za-z0-9]{12}_[A-Za-z0-9_-]{43}$/);
     const stored = await server.db.prisma.apiKey.findUniqueOrThrow({ where: { id: key.body.id } });
-    expect(JSON.stringify(stored)).not.toContain(key.body.key.split("_").pop());
+    const secret = (key.body.key as string).slice("tsk_".length + 12 + 1);
+    expect(secret).toHaveLength(43);
+    expect(JSON.stringify(stored)).not.toContain(secret);
+    expect(Buffer.from(stored.secretHash).toString("base64url")).not.toBe(secret);
   });
 
   it("lists and shows tasks of every team, and cancels as the operator", async () => {
