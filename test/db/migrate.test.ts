@@ -15,6 +15,8 @@ import { pgliteSession, pgSession, type SqlSession } from "../../src/db/sql-sess
 import { createEmptyPostgresDatabase, databaseUrl, dropPostgresDatabase, testDatabases, type TestDatabaseKind } from "../helpers/databases.ts";
 
 const initMigration = "20261125000000_init";
+/** Every migration in prisma/migrations, in the order they apply. */
+const allMigrations = (await readMigrations()).map((m) => m.name);
 
 interface MigrationRow {
   id: string;
@@ -85,13 +87,15 @@ const sha256OfFile = async (file: string): Promise<string> => createHash("sha256
 
 describe.each(testDatabases)("applyMigrations on %s", (kind) => {
   it("applies the init migration to a fresh database and records it like prisma migrate deploy", async () => {
-    expect((await readMigrations()).map((m) => m.name)).toEqual([initMigration]);
+    expect(allMigrations[0]).toBe(initMigration);
+    expect([...allMigrations].sort()).toEqual(allMigrations);
     const session = await emptyDatabase(kind);
 
-    expect(await applyMigrations(session)).toEqual([initMigration]);
+    expect(await applyMigrations(session)).toEqual(allMigrations);
 
     const rows = await migrationRows(session);
-    expect(rows).toHaveLength(1);
+    expect(rows.map((r) => r.migration_name)).toEqual(allMigrations);
+    expect(rows.every((r) => r.finished_at !== null && r.applied_steps_count === 1)).toBe(true);
     const [row] = rows;
     expect(row).toMatchObject({
       migration_name: initMigration,
@@ -114,14 +118,14 @@ describe.each(testDatabases)("applyMigrations on %s", (kind) => {
         : ({ kind: "pglite", dataDir: path.join(await tempDir("tasks-pglite-"), "data") } as const);
 
     const first = await openDatabase(settings);
-    expect(first.migrated).toEqual([initMigration]);
+    expect(first.migrated).toEqual(allMigrations);
     await first.close();
 
     const second = await openDatabase(settings);
     try {
       expect(second.migrated).toEqual([]);
       const rows = await second.prisma.$queryRawUnsafe<{ migration_name: string }[]>(`SELECT migration_name FROM "_prisma_migrations"`);
-      expect(rows.map((r) => r.migration_name)).toEqual([initMigration]);
+      expect(rows.map((r) => r.migration_name).sort()).toEqual(allMigrations);
     } finally {
       await second.close();
     }
@@ -140,8 +144,8 @@ describe.each(testDatabases)("applyMigrations on %s", (kind) => {
     const dir = await copyOfMigrations();
     const file = path.join(dir, initMigration, "migration.sql");
     const session = await emptyDatabase(kind);
-    expect(await applyMigrations(session, dir)).toEqual([initMigration]);
-    const [applied] = await migrationRows(session);
+    expect(await applyMigrations(session, dir)).toEqual(allMigrations);
+    const applied = await migrationRows(session);
 
     // A CRLF checkout of the same script still matches, as with Prisma's schema engine.
     const original = await readFile(file, "utf8");
@@ -152,7 +156,7 @@ describe.each(testDatabases)("applyMigrations on %s", (kind) => {
     await appendFile(file, "\r\n-- edited after it was applied\r\n");
 
     await expect(applyMigrations(session, dir)).rejects.toThrow(`migration ${initMigration} was edited after it was applied (checksum differs)`);
-    expect(await migrationRows(session)).toEqual([applied]);
+    expect(await migrationRows(session)).toEqual(applied);
     // The lock is released on the way out, and the unedited migrations are still accepted.
     expect(await advisoryLocksHeld(session)).toBe(0);
     expect(await applyMigrations(session)).toEqual([]);
@@ -160,7 +164,7 @@ describe.each(testDatabases)("applyMigrations on %s", (kind) => {
 
   it("rolls a failing migration back completely and records nothing for it", async () => {
     const dir = await copyOfMigrations();
-    const broken = "20261126000000_broken";
+    const broken = "29991231000000_broken";
     const brokenFile = path.join(dir, broken, "migration.sql");
     await mkdir(path.dirname(brokenFile));
     const goodPart = `CREATE TABLE "partial_table" ("id" INTEGER);\nINSERT INTO "partial_table" VALUES (1);\nALTER TABLE "tasks" ADD COLUMN "partial_column" TEXT;\n`;
@@ -175,7 +179,7 @@ describe.each(testDatabases)("applyMigrations on %s", (kind) => {
     const columns = await session.query(`SELECT 1 FROM information_schema.columns WHERE table_name = 'tasks' AND column_name = 'partial_column'`);
     expect(columns).toEqual([]);
     const rows = await migrationRows(session);
-    expect(rows.map((r) => [r.migration_name, r.finished_at !== null])).toEqual([[initMigration, true]]);
+    expect(rows.map((r) => [r.migration_name, r.finished_at !== null])).toEqual(allMigrations.map((name) => [name, true]));
     expect(await advisoryLocksHeld(session)).toBe(0);
 
     // Not recorded as failed either: once fixed, it applies normally.
@@ -192,12 +196,12 @@ describe.runIf(testDatabases.includes("postgres"))("applyMigrations from concurr
 
     const results = await Promise.all(sessions.map((session) => applyMigrations(session)));
 
-    expect(results.filter((r) => r.length > 0)).toEqual([[initMigration]]);
+    expect(results.filter((r) => r.length > 0)).toEqual([allMigrations]);
     expect(results.filter((r) => r.length === 0)).toHaveLength(sessions.length - 1);
     const [first] = sessions;
     if (!first) throw new Error("no session");
     const rows = await migrationRows(first);
-    expect(rows.map((r) => [r.migration_name, r.applied_steps_count])).toEqual([[initMigration, 1]]);
+    expect(rows.map((r) => [r.migration_name, r.applied_steps_count])).toEqual(allMigrations.map((name) => [name, 1]));
     expect(await tableExists(first, "tasks")).toBe(true);
     expect(await advisoryLocksHeld(first)).toBe(0);
   });

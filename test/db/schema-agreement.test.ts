@@ -37,6 +37,7 @@ describe("the schema description taken from Prisma's DMMF", () => {
         "feature_flags",
         "github_integrations",
         "idempotency_keys",
+        "run_steps",
         "stages",
         "task_events",
         "task_runs",
