@@ -22,11 +22,14 @@ export interface PipelineActivities {
   checkFlag(run: RunRef): Promise<{ enabled: boolean }>;
   /** Records the stage as current (TaskEvent, task status `running`) and reports progress. */
   enterStage(args: RunRef & { stage: string }): Promise<void>;
-  /** Runs the stage's agent; throws a permanent failure with a readable reason when it fails. */
-  runAgent(args: RunRef & { stage: string; role: AgentRole; iteration: number; reviewNotesRef: string | null }): Promise<AgentOutput>;
+  /**
+   * Runs the stage's agent; throws a permanent failure with a readable reason when it fails.
+   * The signal aborts the agent promptly when the run is cancelled.
+   */
+  runAgent(args: RunRef & { stage: string; role: AgentRole; iteration: number; reviewNotesRef: string | null }, signal?: AbortSignal): Promise<AgentOutput>;
   /** Marks the task `waiting_approval` for the stage; the engine then waits for a decision. */
   markWaiting(args: RunRef & { stage: string }): Promise<void>;
-  publish(args: RunRef & { stage: string; reviewNotesRef: string | null }): Promise<PublishOutput>;
+  publish(args: RunRef & { stage: string; reviewNotesRef: string | null }, signal?: AbortSignal): Promise<PublishOutput>;
   /** Records the outcome: run and task status, final events and progress. */
   finish(args: RunRef & { outcome: Outcome }): Promise<void>;
   /** Releases what the run holds (sandbox); harmless to call twice. */

@@ -1,0 +1,47 @@
+// The work a stage does outside the database: run an agent in a sandbox, publish a pull
+// request, release the sandbox. The sandbox/agent/PR implementation plugs in here; the
+// pipeline and both engines only see this port.
+import type { AgentOutput, PublishOutput } from "../pipeline/activities.ts";
+import type { AgentRole, RunRef } from "../pipeline/types.ts";
+
+export interface AgentRequest extends RunRef {
+  stage: string;
+  role: AgentRole;
+  /** 0 on the first pass, then 1, 2 … after each review that requested changes. */
+  iteration: number;
+  reviewNotesRef: string | null;
+}
+
+export interface PublishRequest extends RunRef {
+  stage: string;
+  reviewNotesRef: string | null;
+}
+
+export interface StageWork {
+  runAgent(request: AgentRequest, signal: AbortSignal): Promise<AgentOutput>;
+  publish(request: PublishRequest, signal: AbortSignal): Promise<PublishOutput>;
+  cleanup(run: RunRef): Promise<void>;
+}
+
+/** A failure retrying cannot fix; the run fails with this message as its readable reason. */
+export class PermanentFailure extends Error {
+  readonly permanent = true;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "PermanentTaskFailure";
+  }
+}
+
+export const isPermanentFailure = (error: unknown): error is PermanentFailure =>
+  error instanceof Error && (error as { permanent?: unknown }).permanent === true;
+
+/**
+ * What runs until sandboxes and agents are configured: every agent stage fails at once with a
+ * reason that says what is missing, rather than a task that sits in `running` forever.
+ */
+export function createUnavailableStageWork(): StageWork {
+  const refuse = async (): Promise<never> => {
+    throw new PermanentFailure("no agent runtime is available on this server yet: sandboxes and coding agents are not set up");
+  };
+  return { runAgent: refuse, publish: refuse, cleanup: async () => undefined };
+}
