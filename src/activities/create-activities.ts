@@ -87,7 +87,8 @@ export function createPipelineActivities(deps: ActivityDeps): PipelineActivities
 
     async finish({ taskId, runId, outcome }) {
       const stageKey = outcome.status === "completed" ? null : outcome.stage;
-      const stageName = stageKey ? (await stageId(taskId, stageKey)).name : "";
+      // An engine failure names no real stage; fall back to the key.
+      const stageName = stageKey ? ((await stageId(taskId, stageKey).catch(() => undefined))?.name ?? stageKey) : "";
       const message = outcomeMessage(outcome, stageName);
       await db.$transaction([
         db.taskRun.updateMany({

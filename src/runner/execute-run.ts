@@ -10,6 +10,7 @@ import { applyResult, nextCommand, startPipeline } from "../pipeline/machine.ts"
 import type { Command, PipelineState, RunRef, StepResult } from "../pipeline/types.ts";
 import { isPermanentFailure } from "../activities/stage-work.ts";
 import type { RunMailbox } from "./run-mailbox.ts";
+import { isUniqueViolation } from "../tasks/db-types.ts";
 
 type RecordedCommand = Command | { type: "external" };
 
@@ -20,6 +21,8 @@ export interface ExecuteRunDeps {
 }
 
 class Shutdown extends Error {}
+/** Another executor recorded this step first: it owns the run now. */
+class LostOwnership extends Error {}
 
 const toJson = (value: unknown) => value as Prisma.InputJsonValue;
 
@@ -33,7 +36,12 @@ export async function executeRun(deps: ExecuteRunDeps, run: RunRef, mailbox: Run
   let state: PipelineState = startPipeline(await activities.loadRun(run));
   let seq = 0;
   const record = async (command: RecordedCommand, result: StepResult) => {
-    await db.runStep.create({ data: { runId: run.runId, seq, command: toJson(command), result: toJson(result) } });
+    try {
+      await db.runStep.create({ data: { runId: run.runId, seq, command: toJson(command), result: toJson(result) } });
+    } catch (error) {
+      if (isUniqueViolation(error)) throw new LostOwnership();
+      throw error;
+    }
   };
 
   try {
@@ -70,6 +78,10 @@ export async function executeRun(deps: ExecuteRunDeps, run: RunRef, mailbox: Run
   } catch (error) {
     if (error instanceof Shutdown) {
       log.info("run paused for shutdown; it resumes on the next start");
+      return;
+    }
+    if (error instanceof LostOwnership) {
+      log.warn("another runner is executing this run (one embedded runner per database); leaving it to that one");
       return;
     }
     throw error;
