@@ -43,6 +43,12 @@ export async function findActiveIssueTask(db: Db | Tx, repository: string, issue
   return findIssueTask(db, repository, issueNumber, true);
 }
 
+/** The task whose pull request this is, if any. */
+export async function findTaskByPullRequest(db: Db, repository: string, prUrl: string): Promise<TaskView | undefined> {
+  const row = await db.task.findFirst({ where: { repository: { equals: repository, mode: "insensitive" }, prUrl }, include: taskInclude, orderBy: { createdAt: "desc" } });
+  return row ? toTaskView(row) : undefined;
+}
+
 /** The issue's newest task (active or not), or its active one. */
 export async function findIssueTask(db: Db | Tx, repository: string, issueNumber: number, activeOnly: boolean): Promise<TaskView | undefined> {
   const row = await db.task.findFirst({

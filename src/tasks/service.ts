@@ -1,7 +1,7 @@
 // The domain's one entry point: everything app/, api/ and cli/ may ask of tasks.
 import type { Logger } from "../lib/logger.ts";
 import { createApiKey, verifyApiKey } from "./api-keys.ts";
-import { createAndRun, findActiveIssueTask, findIssueTask, type CreateTaskInput } from "./create-task.ts";
+import { createAndRun, findActiveIssueTask, findIssueTask, findTaskByPullRequest, type CreateTaskInput } from "./create-task.ts";
 import {
   changeInstallationRepositories,
   disableInstallation,
@@ -15,7 +15,7 @@ import { recordDelivery } from "./webhook-deliveries.ts";
 import type { Db } from "./db-types.ts";
 import { setLocalFlag, type FlagChecker } from "./feature-flags.ts";
 import type { Orchestrator } from "./orchestrator.ts";
-import { approveTask, cancelTask, moveTaskStage, runTask, type Actor } from "./task-actions.ts";
+import { approveTask, cancelTask, moveTaskStage, requestFollowUp, runTask, type Actor } from "./task-actions.ts";
 import { getTaskDetail, listTasks, type ListTasksQuery } from "./task-queries.ts";
 import { addIntegration, addTeamMember, createTeam, findTeam, listTeams, type AddUserInput, type IntegrationInput } from "./teams.ts";
 
@@ -62,6 +62,8 @@ export function createTasksService(deps: TasksServiceDeps) {
     findActiveIssueTask: (repository: string, issueNumber: number) => findActiveIssueTask(db, repository, issueNumber),
     findLatestIssueTask: (repository: string, issueNumber: number) => findIssueTask(db, repository, issueNumber, false),
     approveTask: (teamId: string, ref: string, actor: Actor) => approveTask(deps, teamId, ref, actor),
+    requestFollowUp: (teamId: string, ref: string, instructions: string, actor: Actor) => requestFollowUp(deps, teamId, ref, instructions, actor),
+    findTaskByPullRequest: (repository: string, prUrl: string) => findTaskByPullRequest(db, repository, prUrl),
     listStages: (workflowId: string) => db.stage.findMany({ where: { workflowId }, orderBy: { position: "asc" }, select: { key: true, name: true } }),
   };
 }

@@ -31,6 +31,20 @@ async function reload(db: Db, taskId: string): Promise<TaskView> {
 export async function runTask(deps: TaskActionDeps, teamId: string | undefined, ref: string, actor: Actor): Promise<TaskView> {
   const task = await findTaskRow(deps.db, teamId, ref);
   if (task.status === "completed") throw new AppError("conflict", "task_completed", `${task.slug} is completed; create a new task or ask for a follow-up`);
+  return startNewRun(deps, task, actor, { kind: "initial" });
+}
+
+/**
+ * A follow-up on the task's pull request: a new run through Code → Review → Complete on the
+ * same branch and PR, with the instructions recorded for the coder.
+ */
+export async function requestFollowUp(deps: TaskActionDeps, teamId: string | undefined, ref: string, instructions: string, actor: Actor): Promise<TaskView> {
+  const task = await findTaskRow(deps.db, teamId, ref);
+  if (!task.prUrl) throw new AppError("conflict", "no_pull_request", `${task.slug} has no pull request to follow up on yet`);
+  return startNewRun(deps, task, actor, { kind: "followup", instructions });
+}
+
+async function startNewRun(deps: TaskActionDeps, task: Awaited<ReturnType<typeof findTaskRow>>, actor: Actor, request: { kind: "initial" } | { kind: "followup"; instructions: string }): Promise<TaskView> {
   const distinctId = task.createdBy?.externalId ?? actor;
   if (!(await deps.flags.isEnabled(tasksFlag, { teamId: task.teamId, distinctId }))) {
     throw new AppError("forbidden", "feature_disabled", `the "${tasksFlag}" feature flag is not enabled for this team`);
@@ -42,9 +56,14 @@ export async function runTask(deps: TaskActionDeps, teamId: string | undefined, 
     if (active) throw new AppError("conflict", "run_active", `${task.slug} already has run ${active.attempt} ${active.status}`);
     const last = await tx.taskRun.findFirst({ where: { taskId: task.id }, orderBy: { attempt: "desc" }, select: { attempt: true } });
     const attempt = (last?.attempt ?? 0) + 1;
-    const created = await tx.taskRun.create({ data: { taskId: task.id, attempt, status: "queued" } });
+    const created = await tx.taskRun.create({ data: { taskId: task.id, attempt, status: "queued", kind: request.kind } });
     await tx.task.update({ where: { id: task.id }, data: { status: "queued" } });
-    await tx.taskEvent.create({ data: { taskId: task.id, runId: created.id, type: "run_queued", message: `run ${attempt} queued by ${actor}`, data: { attempt, actor } } });
+    if (request.kind === "followup") {
+      await tx.taskEvent.create({
+        data: { taskId: task.id, runId: created.id, type: "followup_requested", message: `follow-up requested by ${actor}`, data: { attempt, actor, instructions: request.instructions } },
+      });
+    }
+    await tx.taskEvent.create({ data: { taskId: task.id, runId: created.id, type: "run_queued", message: `run ${attempt} queued by ${actor}`, data: { attempt, actor, kind: request.kind } } });
     return created;
   }, lockingTransaction);
   await handOffRun(deps, { taskId: task.id, runId: run.id, attempt: run.attempt });

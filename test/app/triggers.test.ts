@@ -176,6 +176,37 @@ describe.each(testDatabases)("GitHub triggers on %s", (kind) => {
     expect(github.pending()).toEqual([]);
   });
 
+  it("asks for a follow-up run with /task on the task's pull request, and ignores other pull requests", async () => {
+    const issue = nextIssue();
+    let github = new GitHubMock().permission("octocat", "write").issueReaction(issue).listComments([], issue).createComment(issue, 999);
+    await send("issues", issuesLabeled("task", { issue: { number: issue } }));
+    const [task] = await tasksOf(issue);
+    await server.db.prisma.taskRun.updateMany({ where: { taskId: task!.id }, data: { status: "completed" } });
+    await server.db.prisma.task.update({ where: { id: task!.id }, data: { status: "completed", prUrl: "https://github.com/posthog/posthog/pull/555" } });
+    expect(github.pending()).toEqual([]);
+
+    const onPr = { issue: { number: 555, pullRequest: true, title: "Dark mode" } };
+    github = new GitHubMock().permission("octocat", "write").commentReaction().createComment(555).listComments([{ id: 999, body: trackingMarker }], issue).updateComment(999);
+    await send("issue_comment", issueCommentCreated("/task also cover the header", onPr));
+    const detail = await server.tasks.getTask(undefined, task!.id);
+    expect(detail.status).toBe("queued");
+    expect(detail.runs.map((r) => r.attempt)).toEqual([1, 2]);
+    const run = await server.db.prisma.taskRun.findFirstOrThrow({ where: { taskId: task!.id, attempt: 2 } });
+    expect(run.kind).toBe("followup");
+    expect(detail.events.find((e) => e.type === "followup_requested")!.data).toMatchObject({ instructions: "also cover the header", actor: "@octocat" });
+    expect(github.bodiesOf("comment")[0]!["body"]).toContain("follow-up queued");
+    expect(github.pending()).toEqual([]);
+
+    github = new GitHubMock().permission("octocat", "write").commentReaction().createComment(555);
+    await send("issue_comment", issueCommentCreated("/task again", onPr));
+    expect(github.bodiesOf("comment")[0]!["body"]).toContain("already has run 2 queued");
+    expect(github.pending()).toEqual([]);
+
+    const before = await server.db.prisma.taskRun.count();
+    await send("issue_comment", issueCommentCreated("/task do something", { issue: { number: 556, pullRequest: true } }));
+    expect(await server.db.prisma.taskRun.count()).toBe(before);
+  });
+
   it("handles out-of-order events: an unlabel before the label, and a comment before anything else", async () => {
     const issue = nextIssue();
     await send("issues", { ...issuesLabeled("task", { issue: { number: issue } }), action: "unlabeled" });
