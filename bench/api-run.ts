@@ -7,6 +7,7 @@ import { performance } from "node:perf_hooks";
 import { pino } from "pino";
 import { loadConfig } from "../src/config.ts";
 import { startServer } from "../src/server.ts";
+import { createRecordingOrchestrator } from "../src/tasks/orchestrator.ts";
 import { createEmptyPostgresDatabase, databaseUrl, dropPostgresDatabase, withAdminClient } from "../test/helpers/databases.ts";
 import { adminToken, freePort, seedTeam } from "../test/helpers/server.ts";
 
@@ -206,7 +207,9 @@ export async function runDatabase(kind: DatabaseKind, tasks: number, concurrency
     if (config.database.kind !== kind) throw new Error(`expected a ${kind} configuration, got ${config.database.kind}`);
 
     const startedAt = performance.now();
-    const server = await startServer(config, pino({ level: "silent" }));
+    // Measures the creation path alone: runs are recorded, not executed, so no engine work
+    // competes with the API for the two cores.
+    const server = await startServer(config, pino({ level: "silent" }), { orchestrator: createRecordingOrchestrator() });
     const startMs = performance.now() - startedAt;
     const stopServer = () => server.close();
     cleanups.add(stopServer);

@@ -6,7 +6,8 @@ import type { PipelineActivities } from "../pipeline/activities.ts";
 import { defaultMaxReviewLoops } from "../pipeline/machine.ts";
 import type { Outcome, PipelineInput, RunRef, StageSpec } from "../pipeline/types.ts";
 import { tasksFlag, type FlagChecker } from "../tasks/feature-flags.ts";
-import type { StageWork } from "./stage-work.ts";
+import type { Config } from "../config.ts";
+import { createUnavailableStageWork, type StageWork } from "./stage-work.ts";
 
 export interface ActivityDeps {
   db: PrismaClient;
@@ -108,4 +109,12 @@ export function createPipelineActivities(deps: ActivityDeps): PipelineActivities
       await deps.work.cleanup(run);
     },
   };
+}
+
+/**
+ * The stage work this server's configuration provides. Sandboxes and agents (E2B or local,
+ * claude/codex/command) plug in here; until they do, agent stages fail with a clear reason.
+ */
+export function createDefaultStageWork(_config: Config): StageWork {
+  return createUnavailableStageWork();
 }

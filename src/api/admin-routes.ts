@@ -2,7 +2,7 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import type { TasksService } from "../tasks/service.ts";
 import { requireAdminToken } from "./auth.ts";
-import { ErrorSchema, ListTasksQuerySchema, TaskDetailSchema, TaskPageSchema, TaskRefParamsSchema, TaskSchema } from "./schemas.ts";
+import { ErrorSchema, listQueryFrom, ListTasksQuerySchema, TaskDetailSchema, TaskPageSchema, TaskRefParamsSchema, TaskSchema } from "./schemas.ts";
 import { validationHook } from "./validation-hook.ts";
 
 const security = [{ adminToken: [] }];
@@ -117,14 +117,7 @@ export function createAdminRoutes(tasks: TasksService, adminToken: string) {
   app.openapi(routes.listTasks, async (c) => {
     const query = c.req.valid("query");
     const teamId = query.team ? (await tasks.findTeam(query.team)).id : undefined;
-    const page = await tasks.listTasks({
-      teamId,
-      status: query.status,
-      stage: query.stage,
-      originProduct: query.origin_product,
-      limit: query.limit,
-      cursor: query.cursor,
-    });
+    const page = await tasks.listTasks(listQueryFrom(query, teamId));
     return c.json(page, 200);
   });
   app.openapi(routes.getTask, async (c) => c.json(await tasks.getTask(undefined, c.req.valid("param").task), 200));

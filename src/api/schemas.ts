@@ -2,6 +2,7 @@
 // generate /api/openapi.json, so the document cannot drift from what the server accepts.
 import { z } from "@hono/zod-openapi";
 import { originProducts } from "../tasks/origin-products.ts";
+import type { ListTasksQuery } from "../tasks/task-queries.ts";
 
 const taskStatuses = ["queued", "running", "waiting_approval", "completed", "failed", "cancelled"] as const;
 
@@ -94,6 +95,11 @@ export const ListTasksQuerySchema = z.strictObject({
   limit: z.coerce.number().int().min(1).max(100).default(20),
   cursor: z.string().max(500).optional(),
 });
+
+/** The validated list query as the domain takes it. */
+export function listQueryFrom(query: z.infer<typeof ListTasksQuerySchema>, teamId: string | undefined): ListTasksQuery {
+  return { teamId, status: query.status, stage: query.stage, originProduct: query.origin_product, limit: query.limit, cursor: query.cursor };
+}
 
 export const TaskRefParamsSchema = z.object({
   task: z.string().max(100).openapi({ param: { name: "task", in: "path" }, description: "Task id or slug", example: "POS-123" }),

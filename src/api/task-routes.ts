@@ -7,6 +7,7 @@ import { validationHook } from "./validation-hook.ts";
 import {
   CreateTaskBodySchema,
   ErrorSchema,
+  listQueryFrom,
   ListTasksQuerySchema,
   MoveStageBodySchema,
   TaskDetailSchema,
@@ -106,14 +107,7 @@ export function createTaskRoutes(tasks: TasksService) {
 
   app.openapi(listTasks, async (c) => {
     const query = c.req.valid("query");
-    const page = await tasks.listTasks({
-      teamId: c.get("teamId"),
-      status: query.status,
-      stage: query.stage,
-      originProduct: query.origin_product,
-      limit: query.limit,
-      cursor: query.cursor,
-    });
+    const page = await tasks.listTasks(listQueryFrom(query, c.get("teamId")));
     return c.json(page, 200);
   });
 
