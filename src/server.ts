@@ -16,7 +16,10 @@ import { openDatabase, type Database } from "./db/open-database.ts";
 import { resolveAdminToken } from "./lib/admin-token.ts";
 import type { Logger } from "./lib/logger.ts";
 import { createLocalFlagChecker, createPostHogFlagChecker, type FlagChecker } from "./tasks/feature-flags.ts";
-import { createRecordingOrchestrator, type Orchestrator } from "./tasks/orchestrator.ts";
+import type { Orchestrator } from "./tasks/orchestrator.ts";
+import { createDefaultStageWork, createPipelineActivities } from "./activities/create-activities.ts";
+import type { StageWork } from "./activities/stage-work.ts";
+import { createEmbeddedRunner, type EmbeddedRunner } from "./runner/embedded-runner.ts";
 import { createTasksService, type TasksService } from "./tasks/service.ts";
 
 export const version: string = (JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string }).version;
@@ -32,6 +35,8 @@ export interface ServerOverrides {
   envFile?: string;
   /** fetch for the setup flow's call to GitHub (tests). */
   fetch?: typeof fetch;
+  /** What agent stages do (sandbox, agent, PR); tests pass a fake. */
+  stageWork?: StageWork;
 }
 
 export interface RunningServer {
@@ -59,7 +64,8 @@ export async function startServer(config: Config, log: Logger, overrides: Server
 
   const posthog = !overrides.flags && config.posthog ? new PostHog(config.posthog.apiKey, { host: config.posthog.host }) : undefined;
   const flags = overrides.flags ?? (posthog ? createPostHogFlagChecker(posthog) : createLocalFlagChecker(database.prisma));
-  const orchestrator = overrides.orchestrator ?? createRecordingOrchestrator();
+  const engine = overrides.orchestrator ? undefined : await createEngine(config, database, flags, overrides.stageWork ?? createDefaultStageWork(config), log);
+  const orchestrator = overrides.orchestrator ?? engine!.orchestrator;
   const tasks = createTasksService({ db: database.prisma, flags, orchestrator, log: log.child({ name: "tasks" }) });
 
   const adminToken = await resolveAdminToken({ adminToken: config.adminToken, dataDir: config.dataDir });
@@ -120,6 +126,7 @@ export async function startServer(config: Config, log: Logger, overrides: Server
     log.info(`open ${config.server.publicUrl} to register the GitHub App`);
   }
   await server.start();
+  await engine?.start();
   const stopProxy = config.github.webhookProxyUrl
     ? await startWebhookProxy(config.github.webhookProxyUrl, `http://127.0.0.1:${server.port}${config.github.webhookPath}`, log.child({ name: "proxy" }))
     : undefined;
@@ -135,8 +142,34 @@ export async function startServer(config: Config, log: Logger, overrides: Server
       await stopProxy?.();
       await server.stop();
       await ingress.idle();
+      await engine?.stop();
       await posthog?.shutdown();
       if (!overrides.database) await database.close();
     },
+  };
+}
+
+interface Engine {
+  orchestrator: Orchestrator;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** The embedded runner by default; Temporal when TEMPORAL_ADDRESS is set. */
+async function createEngine(config: Config, database: Database, flags: FlagChecker, work: StageWork, log: Logger): Promise<Engine> {
+  if (config.orchestrator.kind === "temporal") {
+    const { connectTemporalOrchestrator } = await import("./temporal/temporal-orchestrator.ts");
+    const orchestrator = await connectTemporalOrchestrator(config.orchestrator);
+    return { orchestrator, start: async () => undefined, stop: () => orchestrator.close() };
+  }
+  const activities = createPipelineActivities({ db: database.prisma, flags, work, log: log.child({ name: "activities" }) });
+  const runner: EmbeddedRunner = createEmbeddedRunner({ db: database.prisma, activities, concurrency: config.orchestrator.concurrency, log: log.child({ name: "runner" }) });
+  return {
+    orchestrator: runner,
+    start: async () => {
+      const resumed = await runner.resume();
+      if (resumed > 0) log.info({ resumed }, "resumed unfinished runs");
+    },
+    stop: () => runner.stop(),
   };
 }

@@ -1,0 +1,76 @@
+// Entry point: `npm run worker`. Runs the task workflow and the pipeline's activities for the
+// Temporal engine (TEMPORAL_ADDRESS set); the web process only starts and signals workflows.
+import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { DefaultLogger, NativeConnection, Runtime, Worker, type LogEntry } from "@temporalio/worker";
+import { PostHog } from "posthog-node";
+import { createDefaultStageWork, createPipelineActivities } from "../activities/create-activities.ts";
+import { ConfigError, loadConfig } from "../config.ts";
+import { openDatabase } from "../db/open-database.ts";
+import { createLogger, type Logger } from "../lib/logger.ts";
+import { createLocalFlagChecker, createPostHogFlagChecker } from "../tasks/feature-flags.ts";
+import { wrapActivities } from "./activities.ts";
+
+const workflowsPath = fileURLToPath(new URL("./workflows.ts", import.meta.url));
+
+/** The SDK's own logs (worker, activity context) go to our structured logger. */
+function installSdkLogger(log: Logger): void {
+  const write = ({ level, message, meta }: LogEntry) => {
+    const fields = { ...meta };
+    if (level === "ERROR") log.error(fields, message);
+    else if (level === "WARN") log.warn(fields, message);
+    else if (level === "INFO") log.info(fields, message);
+    else if (level === "DEBUG") log.debug(fields, message);
+    else log.trace(fields, message);
+  };
+  Runtime.install({ logger: new DefaultLogger("INFO", write) });
+}
+
+async function main(): Promise<void> {
+  // Same as `npm start`: the first-run setup flow writes the app's credentials to .env.
+  if (existsSync(".env")) process.loadEnvFile(".env");
+  const config = loadConfig(process.env);
+  if (config.orchestrator.kind !== "temporal") {
+    throw new ConfigError("TEMPORAL_ADDRESS", "required to run the Temporal worker (the cluster's host:port, e.g. localhost:7233)");
+  }
+  const { address, namespace, taskQueue } = config.orchestrator;
+  const log = createLogger(config).child({ name: "temporal-worker" });
+  installSdkLogger(log);
+
+  // Closed in reverse order however start-up or the run ends.
+  const closers: (() => Promise<unknown>)[] = [];
+  try {
+    const connection = await NativeConnection.connect({ address }).catch((error: unknown) => {
+      throw new Error(`cannot reach the Temporal server at ${address} (TEMPORAL_ADDRESS): ${(error as Error).message}`, { cause: error });
+    });
+    closers.push(() => connection.close());
+    const database = await openDatabase(config.database, log);
+    closers.push(() => database.close());
+    const posthog = config.posthog ? new PostHog(config.posthog.apiKey, { host: config.posthog.host }) : undefined;
+    if (posthog) closers.push(() => posthog.shutdown());
+
+    const flags = posthog ? createPostHogFlagChecker(posthog) : createLocalFlagChecker(database.prisma);
+    const activities = createPipelineActivities({ db: database.prisma, flags, work: createDefaultStageWork(config), log: log.child({ name: "activities" }) });
+    const worker = await Worker.create({ connection, namespace, taskQueue, workflowsPath, activities: wrapActivities(activities) });
+
+    const stop = (signal: string) => {
+      log.info({ signal }, "shutting down: finishing the activities in flight");
+      // The SDK listens for these signals too; whichever comes first starts the shutdown.
+      if (worker.getState() === "RUNNING") worker.shutdown();
+    };
+    process.once("SIGINT", () => stop("SIGINT"));
+    process.once("SIGTERM", () => stop("SIGTERM"));
+
+    log.info({ address, namespace, taskQueue, database: database.kind }, "Temporal worker is running");
+    await worker.run();
+    log.info("Temporal worker stopped");
+  } finally {
+    for (const close of closers.reverse()) await close();
+  }
+}
+
+main().catch((error: unknown) => {
+  // One line naming what is wrong, as operators see it in their process manager.
+  process.stderr.write(`${error instanceof ConfigError ? `Invalid configuration: ${error.message}` : `Tasks worker failed: ${(error as Error).stack ?? error}`}\n`);
+  process.exit(1);
+});
