@@ -7,6 +7,7 @@ import path from "node:path";
 import { pino } from "pino";
 import type { ProbotOctokit } from "probot";
 import { loadConfig } from "../../src/config.ts";
+import type { StageWork } from "../../src/activities/stage-work.ts";
 import type { FlagChecker } from "../../src/tasks/feature-flags.ts";
 import { createRecordingOrchestrator, type Orchestrator, type RecordingOrchestrator } from "../../src/tasks/orchestrator.ts";
 import { startServer, type RunningServer } from "../../src/server.ts";
@@ -37,6 +38,8 @@ export interface TestServerOptions {
   flags?: FlagChecker;
   Octokit?: typeof ProbotOctokit;
   envFile?: string;
+  /** Runs tasks on the server's real engine with this stage work, instead of recording runs. */
+  stageWork?: StageWork;
 }
 
 export async function startTestServer(kind: TestDatabaseKind, options: TestServerOptions = {}): Promise<TestServer & { orchestrator: Orchestrator | RecordingOrchestrator }> {
@@ -50,10 +53,11 @@ export async function startTestServer(kind: TestDatabaseKind, options: TestServe
     LOG_LEVEL: "silent",
     ...options.env,
   });
-  const orchestrator = options.orchestrator ?? createRecordingOrchestrator();
+  const orchestrator = options.orchestrator ?? (options.stageWork ? undefined : createRecordingOrchestrator());
   const server = await startServer(config, pino({ level: "silent" }), {
     database: db,
-    orchestrator,
+    ...(orchestrator ? { orchestrator } : {}),
+    ...(options.stageWork ? { stageWork: options.stageWork } : {}),
     ...(options.flags ? { flags: options.flags } : {}),
     ...(options.Octokit ? { Octokit: options.Octokit } : {}),
     ...(options.envFile ? { envFile: options.envFile } : {}),
@@ -62,7 +66,7 @@ export async function startTestServer(kind: TestDatabaseKind, options: TestServe
     ...server,
     db,
     dataDir,
-    orchestrator,
+    orchestrator: orchestrator ?? createRecordingOrchestrator(),
     close: async () => {
       await server.close();
       await db.close();
