@@ -1,0 +1,31 @@
+// The agent port: a coding agent (Claude Code, Codex, or an operator's command) run in a
+// sandbox's checkout for one role. Runtimes differ in their CLI; roles and prompts do not.
+import type { Sandbox } from "../sandbox/sandbox.ts";
+
+export type AgentRole = "planner" | "coder" | "reviewer";
+
+export interface AgentRunRequest {
+  role: AgentRole;
+  /** e.g. POS-12 */
+  slug: string;
+  /** The full prompt, markdown; untrusted text inside is already fenced (see prompts). */
+  prompt: string;
+  sandbox: Sandbox;
+  timeoutMs: number;
+  signal: AbortSignal;
+  /** Each line the agent prints, for the task's live log. */
+  onOutput: (line: string) => void;
+  /** Optional model override from .github/tasks.yml. */
+  model?: string | undefined;
+}
+
+export interface AgentRunResult {
+  /** The plan, summary or review the agent wrote (markdown). */
+  output: string;
+}
+
+export interface AgentRuntime {
+  readonly name: "claude" | "codex" | "command";
+  /** Throws PermanentFailure (src/activities/stage-work.ts) when the agent fails. */
+  run(request: AgentRunRequest): Promise<AgentRunResult>;
+}
