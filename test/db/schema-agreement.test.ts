@@ -38,6 +38,7 @@ describe("the schema description taken from Prisma's DMMF", () => {
         "github_integrations",
         "idempotency_keys",
         "run_steps",
+        "stage_outputs",
         "stages",
         "task_events",
         "task_runs",
