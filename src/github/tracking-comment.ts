@@ -13,6 +13,11 @@ export interface TrackingView {
   stages: { key: string; name: string }[];
   currentStage: string | null;
   taskUrl: string;
+  /** The planner's plan, once there is one. */
+  plan?: string | null;
+  prUrl?: string | null;
+  /** Why the run failed, or what it ended with ("no changes: …"), in plain words. */
+  note?: string | null;
 }
 
 export function renderTrackingComment(view: TrackingView): string {
@@ -23,12 +28,11 @@ export function renderTrackingComment(view: TrackingView): string {
     const marker = index === currentIndex && !done ? " ← current" : "";
     return `- [${checked ? "x" : " "}] ${stage.name}${marker}`;
   });
-  return [
-    trackingMarker,
-    `**Tasks** · [${view.slug}](${view.taskUrl}) · \`${view.status}\``,
-    "",
-    ...checklist,
-  ].join("\n");
+  const lines = [trackingMarker, `**Tasks** · [${view.slug}](${view.taskUrl}) · \`${view.status}\``, "", ...checklist];
+  if (view.prUrl) lines.push("", `Pull request: ${view.prUrl}`);
+  if (view.note) lines.push("", view.status === "failed" ? `**Failed:** ${view.note}` : view.note);
+  if (view.plan) lines.push("", "<details><summary>Plan</summary>", "", view.plan, "", "</details>");
+  return lines.join("\n");
 }
 
 export interface IssueRef {

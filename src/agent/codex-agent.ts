@@ -1,0 +1,189 @@
+// The `codex` runtime: OpenAI Codex CLI's non-interactive `codex exec`, reading the prompt from
+// stdin and printing its progress as JSON lines.
+//
+// Flags (openai/codex, codex-rs/exec/src/cli.rs and codex-rs/utils/cli/src/shared_options.rs;
+// events in codex-rs/exec/src/exec_events.rs):
+//   exec                          run one task without the TUI; no approval prompts.
+//   --json                        print events to stdout as JSONL (`thread.started`,
+//                                 `turn.started|completed|failed`, `item.started|updated|completed`
+//                                 with items such as `agent_message`, `command_execution`,
+//                                 `file_change`, and `error`).
+//   --output-last-message <FILE>  (-o) write the agent's last message to FILE: the output.
+//   --sandbox <mode>              (-s) read-only | workspace-write | danger-full-access.
+//   --dangerously-bypass-approvals-and-sandbox  no approvals and no Codex sandbox; "intended
+//                                 solely for running in environments that are externally sandboxed".
+//   --model <model>               (-m).
+//   --color never                 no ANSI codes in what reaches the live log.
+//   -                             PROMPT: "if not provided as an argument (or if `-` is used),
+//                                 instructions are read from stdin". The prompt never becomes an
+//                                 argument, so no shell and no argv parsing sees it.
+// `--full-auto` is not used: current releases keep it only as a deprecated alias that warns
+// ("use `--sandbox workspace-write` instead").
+//
+// Sandbox policy per role:
+//   planner, reviewer  `--sandbox read-only`: they must not change the working tree.
+//   coder              `--sandbox workspace-write` by default: Codex's own sandbox confines writes
+//                      to the checkout (and blocks network), which is the right default when the
+//                      "sandbox" is the operator's machine (TASKS_SANDBOX=local).
+//                      With `externallySandboxed` (TASKS_SANDBOX=e2b) it runs with
+//                      `--dangerously-bypass-approvals-and-sandbox` instead: the E2B VM is the
+//                      isolation boundary and holds no credential that can write to GitHub, and
+//                      the coder needs the network to install the project's dependencies and run
+//                      its tests — which the workspace-write sandbox blocks.
+//
+// Authentication: the key is given as both CODEX_API_KEY (what `codex exec` reads) and
+// OPENAI_API_KEY (what other code paths and older releases read).
+import { PermanentFailure } from "../activities/stage-work.ts";
+import type { AgentRole, AgentRunRequest, AgentRunResult, AgentRuntime } from "./agent-runtime.ts";
+import type { JsonObject } from "./json-lines.ts";
+import { arrayField, isObject, objectField, oneLine, parseJsonLines, parseJsonObject, safeModelName, stringField } from "./json-lines.ts";
+import { execStreaming, exitFailure, lastLines, readAgentFile, sandboxPath, throwIfAborted, truncateLine } from "./process-output.ts";
+
+export interface CodexAgentOptions {
+  openaiApiKey: string;
+  /** The CLI to run; `codex` on the sandbox's PATH by default. */
+  executable?: string;
+  /** True when the sandbox is itself the isolation boundary (E2B): the coder then runs without Codex's own sandbox. */
+  externallySandboxed?: boolean;
+}
+
+function sandboxArgs(role: AgentRole, externallySandboxed: boolean): string[] {
+  if (role !== "coder") return ["--sandbox", "read-only"];
+  return externallySandboxed ? ["--dangerously-bypass-approvals-and-sandbox"] : ["--sandbox", "workspace-write"];
+}
+
+/** The argv for one run; exported for tests and for operators reading logs. */
+export function codexArgv(
+  role: AgentRole,
+  options: { executable?: string; lastMessageFile: string; externallySandboxed: boolean; model?: string | undefined },
+): string[] {
+  const argv = [
+    options.executable ?? "codex",
+    "exec",
+    "--json",
+    "--color",
+    "never",
+    "--output-last-message",
+    options.lastMessageFile,
+    ...sandboxArgs(role, options.externallySandboxed),
+  ];
+  if (options.model) argv.push("--model", options.model);
+  argv.push("-");
+  return argv;
+}
+
+export function createCodexAgentRuntime(options: CodexAgentOptions): AgentRuntime {
+  const externallySandboxed = options.externallySandboxed ?? false;
+  return {
+    name: "codex",
+    async run(request: AgentRunRequest): Promise<AgentRunResult> {
+      const { role, sandbox } = request;
+      const what = `Codex (${role})`;
+      throwIfAborted(request.signal);
+      if (request.model !== undefined && !safeModelName.test(request.model)) {
+        throw new PermanentFailure(`the model name in .github/tasks.yml is not valid: ${JSON.stringify(truncateLine(request.model, 80))}`);
+      }
+      const lastMessageFile = sandboxPath(sandbox.scratchdir, `codex-last-message-${role}.md`);
+      // Start empty so that a message left by an earlier pass is never read as this run's.
+      await sandbox.writeFile(lastMessageFile, "");
+      const argv = codexArgv(role, { executable: options.executable, lastMessageFile, externallySandboxed, model: request.model });
+
+      const { result, tail } = await execStreaming(sandbox, argv, {
+        cwd: sandbox.workdir,
+        env: { CODEX_API_KEY: options.openaiApiKey, OPENAI_API_KEY: options.openaiApiKey },
+        stdin: request.prompt,
+        timeoutMs: request.timeoutMs,
+        signal: request.signal,
+        onOutput: request.onOutput,
+        describe: (line, stream) => (stream === "stderr" ? [line] : describeCodexLine(line)),
+      });
+      throwIfAborted(request.signal);
+      const timedOut = result.timedOut ? exitFailure(what, result, tail, request.timeoutMs) : null;
+      if (timedOut) throw timedOut;
+
+      const events = summariseEvents(result.stdout);
+      if (events.failure !== null) throw new PermanentFailure(`${what} failed: ${events.failure}`);
+      const failure = exitFailure(what, result, tail, request.timeoutMs);
+      if (failure) throw failure;
+
+      const written = await readAgentFile(sandbox, lastMessageFile, role);
+      return { output: written.trim() !== "" ? written : (events.lastAgentMessage ?? "") };
+    },
+  };
+}
+
+interface EventSummary {
+  /** The last agent message seen in the events (a fallback for the output file). */
+  lastAgentMessage: string | null;
+  /** Why the last turn failed, when it did and no later turn completed. */
+  failure: string | null;
+}
+
+function summariseEvents(stdout: string): EventSummary {
+  let lastAgentMessage: string | null = null;
+  let failure: string | null = null;
+  for (const event of parseJsonLines(stdout)) {
+    switch (event["type"]) {
+      case "item.completed": {
+        const item = objectField(event, "item");
+        if (item?.["type"] === "agent_message") lastAgentMessage = stringField(item, "text") ?? lastAgentMessage;
+        break;
+      }
+      case "turn.failed":
+        failure = lastLines(stringField(objectField(event, "error"), "message") ?? "the turn failed");
+        break;
+      case "turn.completed":
+        failure = null;
+        break;
+    }
+  }
+  return { lastAgentMessage, failure };
+}
+
+/** Human-readable live-log lines for one `--json` event line. */
+export function describeCodexLine(line: string): string[] {
+  if (line.trim() === "") return [];
+  const event = parseJsonObject(line);
+  if (!event) return [line];
+  switch (event["type"]) {
+    case "thread.started":
+      return ["Codex started"];
+    case "item.completed":
+      return describeItem(objectField(event, "item"));
+    case "turn.completed": {
+      const usage = objectField(event, "usage");
+      const input = usage?.["input_tokens"];
+      const output = usage?.["output_tokens"];
+      return [typeof input === "number" && typeof output === "number" ? `Codex finished (${input} input / ${output} output tokens)` : "Codex finished"];
+    }
+    case "turn.failed":
+      return [`Codex failed: ${oneLine(stringField(objectField(event, "error"), "message") ?? "unknown error", 500)}`];
+    case "error":
+      return [`Codex error: ${oneLine(stringField(event, "message") ?? "unknown error", 500)}`];
+    default:
+      return [];
+  }
+}
+
+function describeItem(item: JsonObject | undefined): string[] {
+  switch (item?.["type"]) {
+    case "agent_message":
+      return (stringField(item, "text") ?? "").split("\n").filter((l) => l.trim() !== "");
+    case "command_execution": {
+      const exit = item["exit_code"];
+      return [`$ ${oneLine(stringField(item, "command") ?? "")}${typeof exit === "number" ? ` (exit ${exit})` : ""}`];
+    }
+    case "file_change":
+      return arrayField(item, "changes")
+        .filter(isObject)
+        .map((change) => `${stringField(change, "kind") ?? "changed"} ${oneLine(stringField(change, "path") ?? "")}`);
+    case "mcp_tool_call":
+      return [`→ ${stringField(item, "server") ?? "mcp"}.${stringField(item, "tool") ?? "tool"}`];
+    case "web_search":
+      return [`search: ${oneLine(stringField(item, "query") ?? "")}`];
+    case "error":
+      return [`Codex error: ${oneLine(stringField(item, "message") ?? "", 500)}`];
+    default:
+      return [];
+  }
+}

@@ -1,0 +1,158 @@
+// Shared plumbing for the agent runtimes: turning streamed chunks into lines, keeping the tail
+// of a run's output for failure reasons, and the readable failures themselves. Everything here
+// handles text produced inside the sandbox, so it is treated as untrusted: lengths are capped
+// and nothing of it is ever interpreted.
+import { PermanentFailure } from "../activities/stage-work.ts";
+import type { ExecOptions, ExecResult, Sandbox } from "../sandbox/sandbox.ts";
+import { SandboxGoneError } from "../sandbox/sandbox.ts";
+import type { AgentRole } from "./agent-runtime.ts";
+
+/** Longest line handed to onOutput or kept for a failure reason; longer lines are cut. */
+export const MAX_LINE_CHARS = 2_000;
+/** How many trailing output lines a failure reason carries. */
+export const TAIL_LINES = 20;
+
+export const truncateLine = (line: string, max = MAX_LINE_CHARS): string =>
+  line.length > max ? `${line.slice(0, max)}… [${line.length - max} more characters]` : line;
+
+/**
+ * Splits a stream of chunks into complete lines (without their `\n` / `\r\n`). A partial line
+ * is held until its end arrives or `flush()` is called when the stream ends.
+ */
+export class LineSplitter {
+  private pending = "";
+
+  constructor(private readonly emit: (line: string) => void) {}
+
+  push(chunk: string): void {
+    const text = this.pending + chunk;
+    const parts = text.split("\n");
+    this.pending = parts.pop() ?? "";
+    for (const part of parts) this.emit(stripCarriageReturn(part));
+  }
+
+  flush(): void {
+    if (this.pending !== "") {
+      const last = this.pending;
+      this.pending = "";
+      this.emit(stripCarriageReturn(last));
+    }
+  }
+}
+
+const stripCarriageReturn = (line: string): string => (line.endsWith("\r") ? line.slice(0, -1) : line);
+
+/** Keeps the last `size` non-blank lines seen, in arrival order. */
+export class TailBuffer {
+  private readonly lines: string[] = [];
+
+  constructor(private readonly size = TAIL_LINES) {}
+
+  push(line: string): void {
+    if (line.trim() === "") return;
+    this.lines.push(truncateLine(line, 500));
+    if (this.lines.length > this.size) this.lines.shift();
+  }
+
+  get isEmpty(): boolean {
+    return this.lines.length === 0;
+  }
+
+  toString(): string {
+    return this.lines.join("\n");
+  }
+}
+
+/** The last `count` non-blank lines of a block of text. */
+export function lastLines(text: string, count = TAIL_LINES): string {
+  const tail = new TailBuffer(count);
+  for (const line of text.split(/\r?\n/)) tail.push(line);
+  return tail.toString();
+}
+
+/** "30 minutes", "90 seconds", "1500 ms": a timeout as people read it. */
+export function formatDuration(ms: number): string {
+  if (ms >= 60_000 && ms % 60_000 === 0) return `${ms / 60_000} minute${ms === 60_000 ? "" : "s"}`;
+  if (ms >= 1_000 && ms % 1_000 === 0) return `${ms / 1_000} second${ms === 1_000 ? "" : "s"}`;
+  return `${ms} ms`;
+}
+
+/**
+ * Runs `argv` in the sandbox with the request's limits. Each complete output line (stdout and
+ * stderr split separately, so lines never interleave mid-line) is turned into display lines by
+ * `describe` (by default the line itself); those go to `onOutput`, length-capped, and the last
+ * of them are kept as the tail a failure reason quotes.
+ */
+export async function execStreaming(
+  sandbox: Sandbox,
+  argv: string[],
+  options: Omit<ExecOptions, "onOutput"> & {
+    onOutput: (line: string) => void;
+    describe?: (line: string, stream: "stdout" | "stderr") => string[];
+  },
+): Promise<{ result: ExecResult; tail: TailBuffer }> {
+  const { onOutput, describe = (line: string) => [line], ...execOptions } = options;
+  const tail = new TailBuffer();
+  let streamed = false;
+  const show = (line: string, stream: "stdout" | "stderr") => {
+    for (const text of describe(line, stream)) {
+      tail.push(text);
+      onOutput(truncateLine(text));
+    }
+  };
+  const splitters = {
+    stdout: new LineSplitter((line) => show(line, "stdout")),
+    stderr: new LineSplitter((line) => show(line, "stderr")),
+  };
+  const result = await sandbox.exec(argv, {
+    ...execOptions,
+    onOutput: (chunk, stream) => {
+      streamed = true;
+      splitters[stream].push(chunk);
+    },
+  });
+  splitters.stdout.flush();
+  splitters.stderr.flush();
+  if (!streamed) {
+    // The adapter did not stream: build the tail from the totals (nothing more is shown live).
+    for (const stream of ["stdout", "stderr"] as const) {
+      for (const line of result[stream].split("\n")) for (const text of describe(line, stream)) tail.push(text);
+    }
+  }
+  return { result, tail };
+}
+
+/** Throws the abort reason when the run was cancelled: cancellation is not an agent failure. */
+export function throwIfAborted(signal: AbortSignal): void {
+  if (signal.aborted) {
+    throw signal.reason instanceof Error ? signal.reason : new Error("the agent run was cancelled", { cause: signal.reason });
+  }
+}
+
+/**
+ * The PermanentFailure for a run that timed out or exited non-zero, or null when it succeeded.
+ * `what` names the process, e.g. "the coder command" or "Claude Code (reviewer)".
+ */
+export function exitFailure(what: string, result: ExecResult, tail: TailBuffer, timeoutMs: number): PermanentFailure | null {
+  const output = tail.isEmpty ? "" : `:\n${tail.toString()}`;
+  if (result.timedOut) return new PermanentFailure(`${what} timed out after ${formatDuration(timeoutMs)} and was stopped${output}`);
+  if (result.exitCode !== 0) return new PermanentFailure(`${what} exited with status ${result.exitCode}${output}`);
+  return null;
+}
+
+/**
+ * Reads a file the agent was to write. It was created empty before the run, so a failure here
+ * is not "the agent wrote nothing": it fails closed (an unreadable review must never count as an
+ * approval). A vanished sandbox is passed through as itself so callers can tell it apart.
+ */
+export async function readAgentFile(sandbox: Sandbox, path: string, role: AgentRole): Promise<string> {
+  try {
+    return await sandbox.readFile(path);
+  } catch (error) {
+    if (error instanceof SandboxGoneError) throw error;
+    throw new PermanentFailure(`the ${role}'s output file ${path} could not be read: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+/** Joins sandbox paths (always POSIX, whatever the host is). */
+export const sandboxPath = (dir: string, name: string): string => `${dir.replace(/\/+$/, "")}/${name}`;

@@ -1,0 +1,189 @@
+// Control-plane git: clone the repository, hand the sandbox a bundle (so the sandbox never
+// talks to GitHub with a credential), apply the sandbox's patch, commit, and push the task
+// branch without ever overwriting commits Tasks did not make.
+import { createHash } from "node:crypto";
+import { createReadStream } from "node:fs";
+import { AppError } from "../lib/errors.ts";
+import { assertSafeBranchName } from "./branch-name.ts";
+import { assertPlainHttpUrl, createGitRunner, GitCommandError, type GitRunner, type GitRunnerDeps } from "./git-runner.ts";
+import { assertPatchStaysOutOfGitDir, pathsTouchedByPatch } from "./patch-paths.ts";
+
+export interface CloneInput {
+  url: string;
+  dir: string;
+  branch: string;
+  /** Omit for public repositories. */
+  token?: string;
+  /** A shallow clone is enough to commit and push, but cannot be bundled for the sandbox. */
+  depth?: number;
+}
+
+export interface BundleResult {
+  file: string;
+  /** The full ref in the bundle, e.g. `refs/heads/main`. */
+  ref: string;
+  commitSha: string;
+  /** sha256 of the bundle file, to check the copy that reached the sandbox. */
+  sha256: string;
+}
+
+export interface CommitInput {
+  message: string;
+  authorName: string;
+  authorEmail: string;
+  coAuthor?: { name: string; email: string };
+}
+
+export interface PushInput {
+  repoDir: string;
+  remoteUrl: string;
+  branch: string;
+  token: string;
+  /** The branch's sha as Tasks last pushed it, or null when Tasks has not pushed it before. */
+  expectedRemoteSha: string | null;
+}
+
+/** The branch has commits Tasks did not make (or moved since Tasks pushed): nothing was overwritten. */
+export class BranchConflictError extends AppError {
+  constructor(readonly branch: string, detail: string) {
+    super("conflict", "branch_has_foreign_commits", `the branch ${branch} has commits Tasks did not make; not overwriting them (${detail})`);
+    this.name = "BranchConflictError";
+  }
+}
+
+export type Git = ReturnType<typeof createGit>;
+
+export function createGit(deps: GitRunnerDeps) {
+  const git = createGitRunner(deps);
+  const text = async (cwd: string, ...args: string[]) => (await git({ cwd, args })).stdout.trim();
+
+  return {
+    /** A working clone of one branch; the token, when given, is sent as a header only. */
+    async cloneMirror(input: CloneInput): Promise<{ dir: string; headSha: string }> {
+      assertPlainHttpUrl(input.url);
+      const depth = input.depth === undefined ? [] : [`--depth=${Math.max(1, Math.floor(input.depth))}`];
+      const auth = input.token === undefined ? {} : { auth: { url: input.url, token: input.token } };
+      await git({ args: ["clone", "--quiet", "--no-tags", "--single-branch", `--branch=${input.branch}`, ...depth, "--", input.url, input.dir], ...auth });
+      return { dir: input.dir, headSha: await text(input.dir, "rev-parse", "HEAD") };
+    },
+
+    /** Bundles `ref` (and HEAD when it points there), for `git clone --branch <name> <file>` in the sandbox. */
+    async createBundle(repoDir: string, ref: string, file: string): Promise<BundleResult> {
+      if (ref.startsWith("-")) throw new AppError("invalid", "invalid_ref", `not a ref: ${JSON.stringify(ref)}`);
+      if ((await text(repoDir, "rev-parse", "--is-shallow-repository")) === "true") {
+        // Its commits name parents the bundle cannot carry, so cloning from it fails.
+        throw new AppError("unprocessable", "shallow_clone", "a shallow clone cannot be bundled; clone without a depth");
+      }
+      const fullRef = await text(repoDir, "rev-parse", "--symbolic-full-name", ref);
+      if (!fullRef.startsWith("refs/")) throw new AppError("invalid", "invalid_ref", `${JSON.stringify(ref)} is not a branch or tag`);
+      const commitSha = await text(repoDir, "rev-parse", "--verify", `${fullRef}^{commit}`);
+      const head = await git({ cwd: repoDir, args: ["symbolic-ref", "--quiet", "HEAD"], okExitCodes: [1] });
+      const refs = head.stdout.trim() === fullRef ? ["HEAD", fullRef] : [fullRef];
+      await git({ cwd: repoDir, args: ["bundle", "create", "--quiet", file, ...refs] });
+      return { file, ref: fullRef, commitSha, sha256: await bundleSha(file) };
+    },
+
+    /** Applies the sandbox's diff to the index and working tree; refuses anything under `.git/`. */
+    async applyPatch(repoDir: string, patchText: string): Promise<{ files: string[] }> {
+      if (patchText.trim() === "") return { files: [] };
+      assertPatchStaysOutOfGitDir(patchText);
+      // git's own reading of the patch is the one that counts (quoted and escaped paths included).
+      const numstat = await applyOrRefuse(git, repoDir, ["apply", "--numstat", "-z", "--binary", "-"], patchText);
+      const files = pathsTouchedByPatch(numstat);
+      await applyOrRefuse(git, repoDir, ["apply", "--index", "--binary", "--whitespace=nowarn", "-"], patchText);
+      return { files };
+    },
+
+    async headSha(repoDir: string): Promise<string> {
+      return text(repoDir, "rev-parse", "--verify", "HEAD");
+    },
+
+    /** Back to HEAD exactly: staged, unstaged and untracked (ignored too) changes are dropped. */
+    async discardChanges(repoDir: string): Promise<void> {
+      await git({ cwd: repoDir, args: ["reset", "--quiet", "--hard", "HEAD"] });
+      await git({ cwd: repoDir, args: ["clean", "--quiet", "-f", "-d", "-x"] });
+    },
+
+    /** Commits everything in the working tree; a clean tree is not an error (a retried step finds its commit). */
+    async commitAll(repoDir: string, input: CommitInput): Promise<{ sha: string; committed: boolean }> {
+      await git({ cwd: repoDir, args: ["add", "--all"] });
+      const staged = await git({ cwd: repoDir, args: ["diff", "--cached", "--quiet"], okExitCodes: [1] });
+      if (staged.exitCode === 0) return { sha: await text(repoDir, "rev-parse", "HEAD"), committed: false };
+      const identity = {
+        GIT_AUTHOR_NAME: oneLine(input.authorName),
+        GIT_AUTHOR_EMAIL: oneLine(input.authorEmail),
+        GIT_COMMITTER_NAME: oneLine(input.authorName),
+        GIT_COMMITTER_EMAIL: oneLine(input.authorEmail),
+      };
+      const message = withCoAuthor(input.message, input.coAuthor);
+      await git({ cwd: repoDir, args: ["commit", "--quiet", "--no-verify", "--no-gpg-sign", "--cleanup=whitespace", "--file=-"], stdin: message, env: identity });
+      return { sha: await text(repoDir, "rev-parse", "HEAD"), committed: true };
+    },
+
+    /** The branch's sha on the remote, or null when the branch does not exist there. */
+    async remoteBranchSha(input: { remoteUrl: string; branch: string; token?: string }): Promise<string | null> {
+      assertSafeBranchName(input.branch);
+      const auth = input.token === undefined ? {} : { auth: { url: input.remoteUrl, token: input.token } };
+      const output = await git({ args: ["ls-remote", "--heads", "--", input.remoteUrl, `refs/heads/${input.branch}`], ...auth });
+      const line = output.stdout.split("\n").find((entry) => entry.endsWith(`\trefs/heads/${input.branch}`));
+      return line ? line.slice(0, line.indexOf("\t")) : null;
+    },
+
+    /**
+     * Pushes HEAD to `refs/heads/<branch>`. Never a force push: a plain push when Tasks has not
+     * pushed the branch before, else a lease on the sha Tasks pushed, so the push fails rather
+     * than drop a commit someone else added.
+     */
+    async pushBranch(input: PushInput): Promise<{ sha: string }> {
+      assertSafeBranchName(input.branch);
+      const ref = `refs/heads/${input.branch}`;
+      if (input.expectedRemoteSha !== null && !/^[0-9a-f]{40}([0-9a-f]{24})?$/.test(input.expectedRemoteSha)) {
+        throw new AppError("invalid", "invalid_sha", "expectedRemoteSha must be a full commit sha");
+      }
+      const lease = input.expectedRemoteSha === null ? [] : [`--force-with-lease=${ref}:${input.expectedRemoteSha}`];
+      const output = await git({
+        cwd: input.repoDir,
+        args: ["push", "--porcelain", "--no-verify", ...lease, "--", input.remoteUrl, `HEAD:${ref}`],
+        auth: { url: input.remoteUrl, token: input.token },
+        okExitCodes: [1],
+      });
+      const status = output.stdout.split("\n").find((line) => line.includes(`\t${ref}\t`) || line.includes(`:${ref}\t`));
+      if (output.exitCode !== 0) {
+        const reason = status?.split("\t")[2] ?? output.stderr.trim().split("\n").pop() ?? "rejected";
+        if (status?.startsWith("!") && /rejected|stale info|fetch first|non-fast-forward/.test(reason)) {
+          throw new BranchConflictError(input.branch, reason);
+        }
+        throw new GitCommandError("unavailable", "git_push_failed", `git push failed: ${reason}`, output);
+      }
+      return { sha: await text(input.repoDir, "rev-parse", "HEAD") };
+    },
+  };
+}
+
+/** sha256 (hex) of a bundle file, streamed. */
+export async function bundleSha(file: string): Promise<string> {
+  const hash = createHash("sha256");
+  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
+  return hash.digest("hex");
+}
+
+async function applyOrRefuse(git: GitRunner, repoDir: string, args: string[], patchText: string): Promise<string> {
+  try {
+    return (await git({ cwd: repoDir, args, stdin: patchText })).stdout;
+  } catch (error) {
+    if (!(error instanceof GitCommandError) || error.code !== "git_failed") throw error;
+    throw new AppError("unprocessable", "patch_does_not_apply", `the patch does not apply: ${error.output?.stderr.trim().split("\n").slice(0, 5).join("\n") ?? ""}`, { cause: error });
+  }
+}
+
+function withCoAuthor(message: string, coAuthor: CommitInput["coAuthor"]): string {
+  const body = message.replace(/\r\n?/g, "\n").replace(/\0/g, "").trimEnd();
+  if (!coAuthor) return `${body}\n`;
+  const name = oneLine(coAuthor.name).replace(/[<>]/g, "");
+  const email = oneLine(coAuthor.email).replace(/[<>\s]/g, "");
+  return `${body}\n\nCo-authored-by: ${name} <${email}>\n`;
+}
+
+function oneLine(text: string): string {
+  return text.replace(/[\0\r\n]+/g, " ").trim();
+}

@@ -1,0 +1,47 @@
+// The pull request's description. Layout (top to bottom):
+//   hidden marker · Summary · Plan (folded) · Review notes · the repository's own template · footer
+// The repository's template is kept verbatim under its own heading, below Tasks' sections, not
+// filled in: templates are free-form (checklists, HTML comments, prompts for humans), and the
+// person who reviews and un-drafts the PR is the one who can honestly tick them.
+// The footer (`Closes #N`, the task link) is never truncated away: only the text above it is cut.
+import { maxBodyChars, truncateMarkdown } from "../publish/github-limits.ts";
+
+/** GitHub rejects a pull request body longer than this. */
+export const maxPullRequestBodyChars = maxBodyChars;
+
+export interface PullRequestBodyInput {
+  summary: string;
+  plan?: string | null;
+  reviewNotes?: string | null;
+  issueNumber?: number | null;
+  taskUrl: string;
+  slug: string;
+  /** The repository's pull request template, from `readPullRequestTemplate`. */
+  template?: string | null;
+}
+
+export const pullRequestMarker = (slug: string): string => `<!-- tasks:pull-request ${slug} -->`;
+
+export function renderPullRequestBody(input: PullRequestBodyInput): string {
+  const sections = [
+    pullRequestMarker(input.slug),
+    section("## Summary", input.summary),
+    input.plan?.trim() ? `## Plan\n\n<details>\n<summary>The plan the agent followed</summary>\n\n${input.plan.trim()}\n\n</details>` : "",
+    section("## Review notes", input.reviewNotes),
+    section("## From the repository's pull request template", input.template),
+  ].filter((part) => part !== "");
+
+  const footer = [
+    "---",
+    ...(input.issueNumber ? [`Closes #${input.issueNumber}`] : []),
+    `Opened by Tasks for [${input.slug}](${input.taskUrl}).`,
+  ].join("\n");
+  const separator = "\n\n";
+  const head = truncateMarkdown(sections.join(separator), { maxChars: maxPullRequestBodyChars - footer.length - separator.length, keep: "head" });
+  return `${head}${separator}${footer}`;
+}
+
+function section(heading: string, text: string | null | undefined): string {
+  const body = text?.trim();
+  return body ? `${heading}\n\n${body}` : "";
+}

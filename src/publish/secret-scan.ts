@@ -1,0 +1,123 @@
+// Agent output is secret-scanned before it reaches GitHub (ARCHITECTURE.md, untrusted compute).
+// A finding says where and what kind, never the value: findings are shown on GitHub and logged.
+import { lintSource } from "@secretlint/core";
+import { secretlintConfig, secretlintLabels, supplementPatterns } from "./secret-rules.ts";
+import { parseUnifiedDiff } from "./unified-diff.ts";
+
+export interface ScanItem {
+  /** The place the text is headed for: "diff: src/config.ts", "PR body", "comment", "check run Code". */
+  where: string;
+  text: string;
+}
+
+export interface SecretFinding {
+  where: string;
+  /** 1-based line within the item (within the new file for a diff). */
+  line: number;
+  /** The secretlint rule id, or `tasks/…` for a supplement pattern. */
+  rule: string;
+  /** What kind of secret, in plain words; never the secret. */
+  message: string;
+}
+
+interface Hit {
+  line: number;
+  rule: string;
+  message: string;
+  range: readonly [number, number];
+}
+
+export async function scanForSecrets(items: ScanItem[]): Promise<SecretFinding[]> {
+  const perItem = await Promise.all(
+    items.map(async ({ where, text }) => (await findSecrets(text, where)).map((hit) => toFinding(where, hit.line, hit))),
+  );
+  return perItem.flat();
+}
+
+/** Scans only what a diff adds: `+` lines, numbered as in the new file. Removed and context lines do not count. */
+export async function scanDiff(diffText: string): Promise<SecretFinding[]> {
+  const files = parseUnifiedDiff(diffText).filter((file) => file.newPath !== null && file.addedLines.length > 0);
+  const perFile = await Promise.all(
+    files.map(async (file) => {
+      const path = file.newPath!;
+      // Added lines of one file are scanned together so a secret spanning lines (a PEM block) is seen whole.
+      const hits = await findSecrets(file.addedLines.map((added) => added.text).join("\n"), path);
+      return hits.map((hit) => toFinding(`diff: ${path}`, file.addedLines[hit.line - 1]?.line ?? hit.line, hit));
+    }),
+  );
+  return perFile.flat();
+}
+
+function toFinding(where: string, line: number, hit: Hit): SecretFinding {
+  return { where, line, rule: hit.rule, message: hit.message };
+}
+
+async function findSecrets(rawText: string, path: string): Promise<Hit[]> {
+  // secretlint drops a leading BOM before matching; dropping it here keeps both kinds of hit in one coordinate system.
+  const text = rawText.startsWith("\uFEFF") ? rawText.slice(1) : rawText;
+  const fromSecretlint = await runSecretlint(text, path);
+  const extra = runSupplement(text).filter((hit) => !fromSecretlint.some((known) => overlaps(known.range, hit.range)));
+  return [...fromSecretlint, ...extra].sort((a, b) => a.line - b.line || a.range[0] - b.range[0]);
+}
+
+async function runSecretlint(text: string, path: string): Promise<Hit[]> {
+  const result = await lintSource({
+    source: {
+      content: text,
+      filePath: path,
+      // The ext picks file-format checks. Never ".p12": for it the GCP rule reads `filePath` from the
+      // control plane's disk, and the path comes from the sandbox.
+      ext: path.toLowerCase().endsWith(".json") ? ".json" : "",
+      contentType: "text",
+    },
+    options: { config: secretlintConfig, maskSecrets: true, noPhysicFilePath: true },
+  });
+  return result.messages.map((message) => ({
+    line: message.loc.start.line,
+    rule: message.ruleId,
+    message: secretlintLabels[message.messageId] ?? `possible secret (${message.messageId})`,
+    range: message.range,
+  }));
+}
+
+function runSupplement(text: string): Hit[] {
+  const lineStarts = [0];
+  for (let index = text.indexOf("\n"); index !== -1; index = text.indexOf("\n", index + 1)) lineStarts.push(index + 1);
+  return supplementPatterns.flatMap(({ rule, label, pattern }) =>
+    [...text.matchAll(pattern)].map((match): Hit => {
+      const start = match.index;
+      return { line: lineOf(lineStarts, start), rule, message: label, range: [start, start + match[0].length] };
+    }),
+  );
+}
+
+function lineOf(lineStarts: number[], offset: number): number {
+  let low = 0;
+  let high = lineStarts.length - 1;
+  while (low < high) {
+    const middle = Math.ceil((low + high) / 2);
+    if (lineStarts[middle]! <= offset) low = middle;
+    else high = middle - 1;
+  }
+  return low + 1;
+}
+
+function overlaps(a: readonly [number, number], b: readonly [number, number]): boolean {
+  return a[0] < b[1] && b[0] < a[1];
+}
+
+/** A markdown list of where secrets were found (place and line, kind of secret); "" when there are none. */
+export function formatFindings(findings: SecretFinding[]): string {
+  return findings
+    .map((finding) => `- ${codeSpan(finding.where)}, line ${finding.line}: ${finding.message} (${codeSpan(finding.rule)})`)
+    .join("\n");
+}
+
+/** `where` may hold a file path from the sandbox: kept on one line, in a code span that its own backticks cannot close. */
+function codeSpan(text: string): string {
+  const oneLine = text.replace(/\p{Cc}+/gu, " ");
+  const longestRun = Math.max(0, ...(oneLine.match(/`+/g) ?? []).map((run) => run.length));
+  const fence = "`".repeat(longestRun + 1);
+  const padding = oneLine.startsWith("`") || oneLine.endsWith("`") ? " " : "";
+  return `${fence}${padding}${oneLine}${padding}${fence}`;
+}

@@ -1,0 +1,219 @@
+import { lintSource } from "@secretlint/core";
+import { creator as recommendedPreset } from "@secretlint/secretlint-rule-preset-recommend";
+import { describe, expect, it } from "vitest";
+import { secretlintConfig } from "../../src/publish/secret-rules.ts";
+import { formatFindings, scanDiff, scanForSecrets, type SecretFinding } from "../../src/publish/secret-scan.ts";
+import { ed25519PrivateKeyPem, encryptedPrivateKeyPem, fake, rsaPrivateKeyPem } from "./fake-secrets.ts";
+
+const rsaKey = rsaPrivateKeyPem();
+const ed25519Key = ed25519PrivateKeyPem();
+const encryptedKey = encryptedPrivateKeyPem();
+
+/** Which rule catches which sample: secretlint's own rules first, then the supplement's gaps. */
+const samples: { name: string; text: string; secret: string; rule: string; message: string }[] = [
+  { name: "classic GitHub token", text: `token: ${fake.githubClassic}`, secret: fake.githubClassic, rule: "@secretlint/secretlint-rule-github", message: "GitHub token" },
+  { name: "installation token", text: `GITHUB_TOKEN: ${fake.githubInstallation}`, secret: fake.githubInstallation, rule: "@secretlint/secretlint-rule-github", message: "GitHub token" },
+  { name: "fine-grained GitHub token", text: `GH_TOKEN=${fake.githubFineGrained}`, secret: fake.githubFineGrained, rule: "@secretlint/secretlint-rule-github", message: "GitHub token" },
+  { name: "AWS access key ID", text: `aws_access_key_id = ${fake.awsAccessKeyId}`, secret: fake.awsAccessKeyId, rule: "@secretlint/secretlint-rule-aws", message: "AWS access key ID" },
+  { name: "AWS secret access key", text: `aws_secret_access_key = ${fake.awsSecretAccessKey}`, secret: fake.awsSecretAccessKey, rule: "@secretlint/secretlint-rule-aws", message: "AWS secret access key" },
+  { name: "RSA private key", text: rsaKey, secret: rsaKey.split("\n")[1]!, rule: "@secretlint/secretlint-rule-privatekey", message: "private key" },
+  { name: "Slack bot token", text: `SLACK_TOKEN=${fake.slackBot}`, secret: fake.slackBot, rule: "@secretlint/secretlint-rule-slack", message: "Slack token" },
+  { name: "Anthropic API key", text: `ANTHROPIC_API_KEY=${fake.anthropicApi}`, secret: fake.anthropicApi, rule: "@secretlint/secretlint-rule-anthropic", message: "Anthropic API key" },
+  { name: "OpenAI project key", text: `OPENAI_API_KEY=${fake.openaiProject}`, secret: fake.openaiProject, rule: "@secretlint/secretlint-rule-openai", message: "OpenAI API key" },
+];
+
+/** Samples secretlint 12's recommended rules miss; the supplement exists for these. */
+const gaps: typeof samples = [
+  { name: "installation token longer than 36", text: `token ${fake.githubInstallationLonger}`, secret: fake.githubInstallationLonger, rule: "tasks/github-token", message: "GitHub token" },
+  { name: "Anthropic OAuth token (claude runtime)", text: `CLAUDE_CODE_OAUTH_TOKEN=${fake.anthropicOauth}`, secret: fake.anthropicOauth, rule: "tasks/anthropic-key", message: "Anthropic key" },
+  { name: "OpenAI project key without the T3BlbkFJ marker", text: `key ${fake.openaiProjectUnmarked}`, secret: fake.openaiProjectUnmarked, rule: "tasks/openai-key", message: "OpenAI API key" },
+  { name: "Ed25519 private key", text: ed25519Key, secret: ed25519Key.split("\n")[1]!, rule: "tasks/private-key", message: "private key" },
+  { name: "encrypted private key", text: encryptedKey, secret: encryptedKey.split("\n")[1]!, rule: "tasks/private-key", message: "private key" },
+];
+
+async function secretlintAlone(text: string) {
+  const result = await lintSource({
+    source: { content: text, filePath: "sample.txt", contentType: "text" },
+    options: { config: secretlintConfig, noPhysicFilePath: true },
+  });
+  return result.messages;
+}
+
+function expectNoSecretIn(findings: SecretFinding[], secret: string): void {
+  const shown = JSON.stringify(findings) + formatFindings(findings);
+  expect(shown).not.toContain(secret);
+  expect(shown).not.toContain(secret.slice(-12));
+}
+
+describe("scanForSecrets", () => {
+  it.each(samples)("finds a $name with secretlint's rule", async ({ text, secret, rule, message }) => {
+    const findings = await scanForSecrets([{ where: "PR body", text: `Summary\n\n${text}\n` }]);
+
+    expect(findings).toEqual([{ where: "PR body", line: 3, rule, message }]);
+    expectNoSecretIn(findings, secret);
+  });
+
+  it.each(gaps)("finds a $name, which secretlint alone misses, with the supplement", async ({ text, secret, rule, message }) => {
+    expect(await secretlintAlone(text)).toEqual([]);
+
+    const findings = await scanForSecrets([{ where: "comment", text }]);
+
+    expect(findings).toEqual([{ where: "comment", line: 1, rule, message }]);
+    expectNoSecretIn(findings, secret);
+  });
+
+  it("reports a secret once when secretlint and the supplement both match it", async () => {
+    const findings = await scanForSecrets([{ where: "comment", text: `${fake.anthropicApi}\n${rsaKey}` }]);
+
+    expect(findings.map((finding) => [finding.line, finding.rule])).toEqual([
+      [1, "@secretlint/secretlint-rule-anthropic"],
+      [2, "@secretlint/secretlint-rule-privatekey"],
+    ]);
+  });
+
+  it("reports each rule that matches: a token in a remote URL is also a password in a URL", async () => {
+    const text = `git remote set-url origin https://x-access-token:${fake.githubInstallation}@github.com/acme/app.git`;
+
+    const findings = await scanForSecrets([{ where: "check run Code", text }]);
+
+    expect(findings.map((finding) => finding.rule)).toEqual(["@secretlint/secretlint-rule-basicauth", "@secretlint/secretlint-rule-github"]);
+    expectNoSecretIn(findings, fake.githubInstallation);
+  });
+
+  it("does not let a secretlint-disable comment in the text hide a token", async () => {
+    const text = `<!-- secretlint-disable -->\n${fake.githubClassic}\n<!-- secretlint-enable -->`;
+    // Through the preset (whose comment filter cannot be disabled in secretlint 12) the token vanishes.
+    const viaPreset = await lintSource({
+      source: { content: text, filePath: "comment.md", contentType: "text" },
+      options: { config: { rules: [{ id: recommendedPreset.meta.id, rule: recommendedPreset }] }, noPhysicFilePath: true },
+    });
+    expect(viaPreset.messages).toEqual([]);
+
+    const findings = await scanForSecrets([{ where: "check run Code", text }]);
+
+    expect(findings).toEqual([{ where: "check run Code", line: 2, rule: "@secretlint/secretlint-rule-github", message: "GitHub token" }]);
+  });
+
+  it("finds nothing in clean text, placeholders and documentation examples", async () => {
+    const text = [
+      "Rotated the token and the password; see the docs for the private key format.",
+      "Set GITHUB_TOKEN=ghp_xxxxxxxxxxxx and ANTHROPIC_API_KEY=sk-ant-api03-... in .env.",
+      "AWS_ACCOUNT_ID=123456789012, example key AKIAIOSFODNN7EXAMPLE",
+      "-----BEGIN RSA PRIVATE KEY-----",
+      "...",
+      "-----END RSA PRIVATE KEY-----",
+      "postgres://localhost:5432/app",
+    ].join("\n");
+
+    expect(await scanForSecrets([{ where: "PR body", text }, { where: "comment", text: "" }])).toEqual([]);
+  });
+
+  it("keeps the place of each item and numbers lines within it", async () => {
+    const findings = await scanForSecrets([
+      { where: "PR body", text: "clean" },
+      { where: "comment", text: `one\ntwo\n${fake.slackBot} and ${fake.githubClassic}` },
+    ]);
+
+    expect(findings.map(({ where, line, rule }) => ({ where, line, rule }))).toEqual([
+      { where: "comment", line: 3, rule: "@secretlint/secretlint-rule-slack" },
+      { where: "comment", line: 3, rule: "@secretlint/secretlint-rule-github" },
+    ]);
+  });
+});
+
+describe("scanDiff", () => {
+  const diff = [
+    "diff --git a/src/config.ts b/src/config.ts",
+    "index 1111111..2222222 100644",
+    "--- a/src/config.ts",
+    "+++ b/src/config.ts",
+    "@@ -1,4 +1,4 @@",
+    ` const removedLater = "${fake.slackBot}";`,
+    `-const oldToken = "${fake.githubClassic}";`,
+    `+const newToken = process.env.GITHUB_TOKEN;`,
+    " export {};",
+    " ",
+    "@@ -40,1 +40,4 @@ export function load() {",
+    "   return 1;",
+    `+  // ${fake.awsAccessKeyId}`,
+    "+",
+    // Reads like a file header, but the hunk still owes a line: it is an added line.
+    `+++ b/${fake.githubInstallation}`,
+    "diff --git a/notes/new file.md b/notes/new file.md",
+    "new file mode 100644",
+    "--- /dev/null",
+    "+++ b/notes/new file.md\t",
+    "@@ -0,0 +1,2 @@",
+    "+# Notes",
+    `+token ${fake.anthropicOauth}`,
+    "diff --git a/old.txt b/old.txt",
+    "deleted file mode 100644",
+    "--- a/old.txt",
+    "+++ /dev/null",
+    "@@ -1 +0,0 @@",
+    `-${fake.openaiProject}`,
+    "",
+  ].join("\n");
+
+  it("scans only added lines, numbered as in the new file", async () => {
+    const findings = await scanDiff(diff);
+
+    expect(findings).toEqual([
+      { where: "diff: src/config.ts", line: 41, rule: "@secretlint/secretlint-rule-aws", message: "AWS access key ID" },
+      { where: "diff: src/config.ts", line: 43, rule: "@secretlint/secretlint-rule-github", message: "GitHub token" },
+      { where: "diff: notes/new file.md", line: 2, rule: "tasks/anthropic-key", message: "Anthropic key" },
+    ]);
+    for (const secret of Object.values(fake)) expectNoSecretIn(findings, secret);
+  });
+
+  it("sees a private key added across lines and reports its first line", async () => {
+    const keyLines = rsaKey.trimEnd().split("\n");
+    const keyDiff = [
+      "diff --git a/deploy/key.pem b/deploy/key.pem",
+      "new file mode 100600",
+      "--- /dev/null",
+      "+++ b/deploy/key.pem",
+      `@@ -0,0 +1,${keyLines.length + 1} @@`,
+      "+# deploy key",
+      ...keyLines.map((line) => `+${line}`),
+    ].join("\n");
+
+    expect(await scanDiff(keyDiff)).toEqual([
+      { where: "diff: deploy/key.pem", line: 2, rule: "@secretlint/secretlint-rule-privatekey", message: "private key" },
+    ]);
+  });
+
+  it("finds nothing when secrets are only removed or in context", async () => {
+    const onlyRemoved = [
+      "diff --git a/.env b/.env",
+      "--- a/.env",
+      "+++ b/.env",
+      "@@ -1,2 +1,2 @@",
+      ` SLACK=${fake.slackBot}`,
+      `-GITHUB_TOKEN=${fake.githubClassic}`,
+      "+GITHUB_TOKEN=",
+    ].join("\n");
+
+    expect(await scanDiff(onlyRemoved)).toEqual([]);
+  });
+});
+
+describe("formatFindings", () => {
+  it("lists place, line and kind, with paths kept inside code spans", () => {
+    const markdown = formatFindings([
+      { where: "diff: src/config.ts", line: 12, rule: "@secretlint/secretlint-rule-github", message: "GitHub token" },
+      { where: "diff: docs/`odd`\nname.md", line: 3, rule: "tasks/private-key", message: "private key" },
+    ]);
+
+    expect(markdown).toBe(
+      [
+        "- `diff: src/config.ts`, line 12: GitHub token (`@secretlint/secretlint-rule-github`)",
+        "- ``diff: docs/`odd` name.md``, line 3: private key (`tasks/private-key`)",
+      ].join("\n"),
+    );
+  });
+
+  it("is empty without findings", () => {
+    expect(formatFindings([])).toBe("");
+  });
+});
