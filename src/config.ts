@@ -45,6 +45,10 @@ const envSchema = z.object({
   TASKS_PUBLIC_URL: z.preprocess(emptyToUndefined, z.url().optional()),
   POSTHOG_API_KEY: optionalString,
   POSTHOG_HOST: z.preprocess(emptyToUndefined, z.url().default("https://us.i.posthog.com")),
+  // Where the control plane's own git finds its programs and home; nothing else of the
+  // environment is handed to child processes.
+  PATH: z.preprocess(emptyToUndefined, z.string().default("/usr/local/bin:/usr/bin:/bin")),
+  HOME: z.preprocess(emptyToUndefined, z.string().default("/tmp")),
 });
 
 type Env = z.infer<typeof envSchema>;
@@ -89,6 +93,7 @@ export interface Config {
   readonly triggers: { readonly label: string; readonly command: string };
   readonly adminToken: string | undefined;
   readonly posthog: { readonly apiKey: string; readonly host: string } | undefined;
+  readonly system: { readonly path: string; readonly home: string };
 }
 
 function deepFreeze<T>(value: T): T {
@@ -165,5 +170,6 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     triggers: { label: e.TASKS_LABEL, command: e.TASKS_COMMAND },
     adminToken: e.TASKS_ADMIN_TOKEN,
     posthog: e.POSTHOG_API_KEY ? { apiKey: e.POSTHOG_API_KEY, host: e.POSTHOG_HOST } : undefined,
+    system: { path: e.PATH, home: e.HOME },
   });
 }

@@ -15,9 +15,10 @@ import type { Config } from "./config.ts";
 import { openDatabase, type Database } from "./db/open-database.ts";
 import { resolveAdminToken } from "./lib/admin-token.ts";
 import type { Logger } from "./lib/logger.ts";
+import { readPrivateKey } from "./lib/private-key.ts";
 import { createLocalFlagChecker, createPostHogFlagChecker, type FlagChecker } from "./tasks/feature-flags.ts";
 import type { Orchestrator } from "./tasks/orchestrator.ts";
-import { createDefaultStageWork, createPipelineActivities } from "./activities/create-activities.ts";
+import { composeActivities } from "./activities/compose-activities.ts";
 import type { StageWork } from "./activities/stage-work.ts";
 import { createEmbeddedRunner, type EmbeddedRunner } from "./runner/embedded-runner.ts";
 import { createTasksService, type TasksService } from "./tasks/service.ts";
@@ -53,10 +54,6 @@ export interface RunningServer {
 // path, so it can dedupe and answer before any handler runs.
 const parkedProbotWebhookPath = "/__probot/unused-webhook-path";
 
-function privateKey(config: Config): string | undefined {
-  const raw = config.github.privateKey ?? (config.github.privateKeyPath ? readFileSync(config.github.privateKeyPath, "utf8") : undefined);
-  return raw?.replace(/\\n/g, "\n");
-}
 
 export async function startServer(config: Config, log: Logger, overrides: ServerOverrides = {}): Promise<RunningServer> {
   const database = overrides.database ?? (await openDatabase(config.database, log.child({ name: "db" })));
@@ -64,7 +61,7 @@ export async function startServer(config: Config, log: Logger, overrides: Server
 
   const posthog = !overrides.flags && config.posthog ? new PostHog(config.posthog.apiKey, { host: config.posthog.host }) : undefined;
   const flags = overrides.flags ?? (posthog ? createPostHogFlagChecker(posthog) : createLocalFlagChecker(database.prisma));
-  const engine = overrides.orchestrator ? undefined : await createEngine(config, database, flags, overrides.stageWork ?? createDefaultStageWork(config), log);
+  const engine = overrides.orchestrator ? undefined : await createEngine(config, database, flags, overrides, log);
   const orchestrator = overrides.orchestrator ?? engine!.orchestrator;
   const tasks = createTasksService({ db: database.prisma, flags, orchestrator, log: log.child({ name: "tasks" }) });
 
@@ -82,7 +79,7 @@ export async function startServer(config: Config, log: Logger, overrides: Server
     Probot: Probot.defaults({
       // Without an app Probot still needs values; the ingress refuses every delivery then.
       appId: config.github.appId ?? 1,
-      privateKey: privateKey(config) ?? "not configured",
+      privateKey: readPrivateKey(config) ?? "not configured",
       secret: config.github.webhookSecret ?? "not configured",
       baseUrl: config.github.apiUrl,
       log: log.child({ name: "probot" }),
@@ -156,13 +153,20 @@ interface Engine {
 }
 
 /** The embedded runner by default; Temporal when TEMPORAL_ADDRESS is set. */
-async function createEngine(config: Config, database: Database, flags: FlagChecker, work: StageWork, log: Logger): Promise<Engine> {
+async function createEngine(config: Config, database: Database, flags: FlagChecker, overrides: ServerOverrides, log: Logger): Promise<Engine> {
   if (config.orchestrator.kind === "temporal") {
     const { connectTemporalOrchestrator } = await import("./temporal/temporal-orchestrator.ts");
     const orchestrator = await connectTemporalOrchestrator(config.orchestrator);
     return { orchestrator, start: async () => undefined, stop: () => orchestrator.close() };
   }
-  const activities = createPipelineActivities({ db: database.prisma, flags, work, log: log.child({ name: "activities" }) });
+  const activities = composeActivities(config, {
+    db: database.prisma,
+    flags,
+    log: log.child({ name: "activities" }),
+    privateKey: readPrivateKey(config),
+    ...(overrides.stageWork ? { stageWork: overrides.stageWork } : {}),
+    ...(overrides.Octokit ? { Octokit: overrides.Octokit } : {}),
+  });
   const runner: EmbeddedRunner = createEmbeddedRunner({ db: database.prisma, activities, concurrency: config.orchestrator.concurrency, log: log.child({ name: "runner" }) });
   return {
     orchestrator: runner,

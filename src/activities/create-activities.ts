@@ -6,14 +6,16 @@ import type { PipelineActivities } from "../pipeline/activities.ts";
 import { defaultMaxReviewLoops } from "../pipeline/machine.ts";
 import type { Outcome, PipelineInput, RunRef, StageSpec } from "../pipeline/types.ts";
 import { tasksFlag, type FlagChecker } from "../tasks/feature-flags.ts";
-import type { Config } from "../config.ts";
-import { createUnavailableStageWork, type StageWork } from "./stage-work.ts";
+import type { StageWork } from "./stage-work.ts";
+import type { ProgressReporter } from "./github-progress.ts";
 
 export interface ActivityDeps {
   db: PrismaClient;
   flags: FlagChecker;
   work: StageWork;
   log: Logger;
+  /** Keeps GitHub (the tracking comment) in step with the database; optional without an app. */
+  progress?: ProgressReporter;
 }
 
 const stillOpen = { notIn: ["completed", "cancelled", "failed"] as ("completed" | "cancelled" | "failed")[] };
@@ -68,6 +70,7 @@ export function createPipelineActivities(deps: ActivityDeps): PipelineActivities
         db.task.updateMany({ where: { id: taskId, status: stillOpen }, data: { currentStageId: id, status: "running" } }),
         db.taskEvent.create({ data: { taskId, runId, type: "stage_entered", message: `entered ${name}`, data: { stage } } }),
       ]);
+      await deps.progress?.report({ taskId, runId });
     },
 
     async runAgent(args, signal) {
@@ -80,6 +83,7 @@ export function createPipelineActivities(deps: ActivityDeps): PipelineActivities
         db.task.updateMany({ where: { id: taskId, status: stillOpen }, data: { status: "waiting_approval" } }),
         db.taskEvent.create({ data: { taskId, runId, type: "waiting_approval", message: `${name} waits for approval`, data: { stage } } }),
       ]);
+      await deps.progress?.report({ taskId, runId });
     },
 
     async publish(args, signal) {
@@ -103,6 +107,7 @@ export function createPipelineActivities(deps: ActivityDeps): PipelineActivities
         }),
         db.taskEvent.create({ data: { taskId, runId, type: `run_${outcome.status}`, message, data: outcome as unknown as Prisma.InputJsonValue } }),
       ]);
+      await deps.progress?.report({ taskId, runId });
     },
 
     async cleanup(run: RunRef) {
@@ -111,10 +116,3 @@ export function createPipelineActivities(deps: ActivityDeps): PipelineActivities
   };
 }
 
-/**
- * The stage work this server's configuration provides. Sandboxes and agents (E2B or local,
- * claude/codex/command) plug in here; until they do, agent stages fail with a clear reason.
- */
-export function createDefaultStageWork(_config: Config): StageWork {
-  return createUnavailableStageWork();
-}

@@ -65,15 +65,20 @@ export async function startIssueTask(deps: AppDeps, trigger: IssueTrigger): Prom
   await updateTracking(deps, trigger.octokit, trigger.issue, result.task);
 }
 
+/** Creates or edits the issue's tracking comment from the task as the database has it now. */
 export async function updateTracking(deps: AppDeps, octokit: Octokit, issue: IssueRef, task: TaskView): Promise<void> {
-  const stages = await deps.tasks.listStages(task.workflow_id);
-  const body = renderTrackingComment({
-    slug: task.slug,
-    title: task.title,
-    status: task.status,
-    stages,
-    currentStage: task.stage?.key ?? null,
-    taskUrl: taskUrl(deps, task.id),
+  await upsertTrackingComment(octokit, issue, async () => {
+    // Read under the issue's lock: the run may have moved on since this handler began.
+    const current = await deps.tasks.getTask(undefined, task.id);
+    const stages = await deps.tasks.listStages(current.workflow_id);
+    return renderTrackingComment({
+      slug: current.slug,
+      title: current.title,
+      status: current.status,
+      stages,
+      currentStage: current.stage?.key ?? null,
+      taskUrl: taskUrl(deps, current.id),
+      prUrl: current.pr_url,
+    });
   });
-  await upsertTrackingComment(octokit, issue, body);
 }

@@ -4,7 +4,8 @@ import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { DefaultLogger, NativeConnection, Runtime, Worker, type LogEntry } from "@temporalio/worker";
 import { PostHog } from "posthog-node";
-import { createDefaultStageWork, createPipelineActivities } from "../activities/create-activities.ts";
+import { composeActivities } from "../activities/compose-activities.ts";
+import { readPrivateKey } from "../lib/private-key.ts";
 import { ConfigError, loadConfig } from "../config.ts";
 import { openDatabase } from "../db/open-database.ts";
 import { createLogger, type Logger } from "../lib/logger.ts";
@@ -50,7 +51,7 @@ async function main(): Promise<void> {
     if (posthog) closers.push(() => posthog.shutdown());
 
     const flags = posthog ? createPostHogFlagChecker(posthog) : createLocalFlagChecker(database.prisma);
-    const activities = createPipelineActivities({ db: database.prisma, flags, work: createDefaultStageWork(config), log: log.child({ name: "activities" }) });
+    const activities = composeActivities(config, { db: database.prisma, flags, log: log.child({ name: "activities" }), privateKey: readPrivateKey(config), createTrackingComments: false });
     const worker = await Worker.create({ connection, namespace, taskQueue, workflowsPath, activities: wrapActivities(activities) });
 
     const stop = (signal: string) => {

@@ -40,6 +40,8 @@ export interface TestServerOptions {
   envFile?: string;
   /** Runs tasks on the server's real engine with this stage work, instead of recording runs. */
   stageWork?: StageWork;
+  /** Runs tasks on the server's real engine and its configured stage work. */
+  engine?: "embedded";
 }
 
 export async function startTestServer(kind: TestDatabaseKind, options: TestServerOptions = {}): Promise<TestServer & { orchestrator: Orchestrator | RecordingOrchestrator }> {
@@ -53,7 +55,7 @@ export async function startTestServer(kind: TestDatabaseKind, options: TestServe
     LOG_LEVEL: "silent",
     ...options.env,
   });
-  const orchestrator = options.orchestrator ?? (options.stageWork ? undefined : createRecordingOrchestrator());
+  const orchestrator = options.orchestrator ?? (options.stageWork || options.engine ? undefined : createRecordingOrchestrator());
   const server = await startServer(config, pino({ level: "silent" }), {
     database: db,
     ...(orchestrator ? { orchestrator } : {}),

@@ -1,0 +1,70 @@
+// Builds the pipeline's activities from the configuration — the same for the web process
+// (embedded runner) and the Temporal worker, so both engines do the same work.
+import path from "node:path";
+import { Probot, type ProbotOctokit } from "probot";
+import { pino } from "pino";
+import { createAgentRuntime } from "../agent/create-agent-runtime.ts";
+import type { Config } from "../config.ts";
+import type { PrismaClient } from "../generated/prisma/client.ts";
+import { createGit } from "../github/git.ts";
+import type { Logger } from "../lib/logger.ts";
+import type { PipelineActivities } from "../pipeline/activities.ts";
+import { createSandboxProvider } from "../sandbox/create-sandbox-provider.ts";
+import type { FlagChecker } from "../tasks/feature-flags.ts";
+import { createPipelineActivities } from "./create-activities.ts";
+import type { GitHubClients } from "./github-clients.ts";
+import { createGitHubProgress } from "./github-progress.ts";
+import { createGitHubStageWork } from "./github-stage-work.ts";
+import { createUnavailableStageWork, type StageWork } from "./stage-work.ts";
+
+export interface ComposeDeps {
+  db: PrismaClient;
+  flags: FlagChecker;
+  log: Logger;
+  /** Replaces the configured stage work (tests). */
+  stageWork?: StageWork;
+  /** Probot's Octokit class for the control plane's clients (tests turn retries off). */
+  Octokit?: typeof ProbotOctokit;
+  /** False in a Temporal worker: the web process that saw the trigger creates the tracking comment. */
+  createTrackingComments?: boolean;
+}
+
+/** The GitHub App's own clients for the control plane, when the app is configured. */
+export function createGitHubClients(config: Config, privateKey: string | undefined, Octokit?: typeof ProbotOctokit): GitHubClients | undefined {
+  if (!config.github.appId || !privateKey) return undefined;
+  const probot = new Probot({ appId: config.github.appId, privateKey, baseUrl: config.github.apiUrl, log: pino({ level: "silent" }), ...(Octokit ? { Octokit } : {}) });
+  return { auth: (installationId?: number) => probot.auth(installationId) };
+}
+
+export function composeActivities(config: Config, deps: ComposeDeps & { privateKey: string | undefined }): PipelineActivities {
+  const github = createGitHubClients(config, deps.privateKey, deps.Octokit);
+  const work = deps.stageWork ?? (github ? createGitHubStageWorkFromConfig(config, deps, github) : createUnavailableStageWork());
+  const progress = github ? createGitHubProgress({ db: deps.db, github, publicUrl: config.server.publicUrl, log: deps.log.child({ name: "progress" }), createComment: deps.createTrackingComments ?? true }) : undefined;
+  return createPipelineActivities({ db: deps.db, flags: deps.flags, work, log: deps.log, ...(progress ? { progress } : {}) });
+}
+
+function createGitHubStageWorkFromConfig(config: Config, deps: ComposeDeps, github: GitHubClients): StageWork {
+  const runtimes = new Map<string, ReturnType<typeof createAgentRuntime>>();
+  return createGitHubStageWork({
+    db: deps.db,
+    github,
+    sandboxes: createSandboxProvider(config),
+    apiUrl: config.github.apiUrl,
+    webUrl: config.github.webUrl,
+    publicUrl: config.server.publicUrl,
+    workspaceRoot: path.join(config.dataDir, "repos"),
+    sandboxTimeoutMs: 60 * 60_000,
+    agentTimeoutMs: 45 * 60_000,
+    git: createGit({ env: { PATH: config.system.path, HOME: config.system.home } }),
+    agentFor: (runtime) => {
+      const kind = runtime ?? config.agent.kind;
+      let agent = runtimes.get(kind);
+      if (!agent) {
+        agent = createAgentRuntime({ ...config.agent, kind });
+        runtimes.set(kind, agent);
+      }
+      return agent;
+    },
+    log: deps.log.child({ name: "stage-work" }),
+  });
+}

@@ -1,0 +1,98 @@
+// Gets the repository into a run's sandbox without a write credential ever entering it: the
+// control plane clones with a short-lived read-only token (revoked straight after), makes a
+// git bundle, and the sandbox clones from that file. Nothing in the sandbox can reach GitHub
+// as the app.
+import { mkdir, readFile, rm } from "node:fs/promises";
+import path from "node:path";
+import type { PrismaClient } from "../generated/prisma/client.ts";
+import type { Git } from "../github/git.ts";
+import { mintRepositoryToken, readPermissions, revokeToken } from "../github/installation-token.ts";
+import { SandboxGoneError, type Sandbox, type SandboxProvider } from "../sandbox/sandbox.ts";
+import type { GitHubClients } from "./github-clients.ts";
+import type { RunContext } from "./run-context.ts";
+import { PermanentFailure } from "./stage-work.ts";
+
+export interface CheckoutDeps {
+  db: PrismaClient;
+  github: GitHubClients;
+  sandboxes: SandboxProvider;
+  apiUrl: string;
+  webUrl: string;
+  /** Where the control plane keeps its own clones, one per run. */
+  workspaceRoot: string;
+  sandboxTimeoutMs: number;
+  git: Git;
+}
+
+export const controlCloneDir = (deps: Pick<CheckoutDeps, "workspaceRoot">, runId: string) => path.join(deps.workspaceRoot, runId);
+
+/** The run's sandbox: reattached if it exists, else created and checked out. */
+export async function ensureSandbox(deps: CheckoutDeps, context: RunContext, canStartOver: boolean): Promise<Sandbox> {
+  const spec = { taskId: context.taskId, runId: context.runId, timeoutMs: deps.sandboxTimeoutMs };
+  const run = await deps.db.taskRun.findUniqueOrThrow({ where: { id: context.runId }, select: { sandboxId: true } });
+  if (run.sandboxId) {
+    try {
+      const sandbox = await deps.sandboxes.connect(run.sandboxId, spec);
+      await sandbox.extend(deps.sandboxTimeoutMs);
+      return sandbox;
+    } catch (error) {
+      if (!(error instanceof SandboxGoneError)) throw error;
+      if (!canStartOver) throw new PermanentFailure("the sandbox holding this run's changes is gone (it timed out or its host restarted); retry the task");
+    }
+  }
+  const sandbox = await deps.sandboxes.create(spec);
+  try {
+    const baseSha = await checkout(deps, context, sandbox);
+    await deps.db.taskRun.update({ where: { id: context.runId }, data: { sandboxId: sandbox.id, baseSha } });
+    return sandbox;
+  } catch (error) {
+    await sandbox.kill();
+    throw error;
+  }
+}
+
+async function checkout(deps: CheckoutDeps, context: RunContext, sandbox: Sandbox): Promise<string> {
+  // A follow-up continues the task's branch; everything else starts from the base branch.
+  const branch = context.followup && context.branch ? context.branch : context.baseBranch;
+  const dir = controlCloneDir(deps, context.runId);
+  await rm(dir, { recursive: true, force: true });
+  await mkdir(path.dirname(dir), { recursive: true });
+  const appOctokit = await deps.github.auth();
+  const token = await mintRepositoryToken(appOctokit, { installationId: context.installationId, repository: context.repository, permissions: readPermissions });
+  try {
+    await deps.git.cloneMirror({ url: `${deps.webUrl}/${context.repository}.git`, dir, token: token.token, branch });
+  } finally {
+    await revokeToken(token.token, deps.apiUrl).catch(() => undefined);
+  }
+  const bundleFile = `${dir}.bundle`;
+  await deps.git.createBundle(dir, branch, bundleFile);
+  const bundleInSandbox = `${sandbox.scratchdir}/repo.bundle`;
+  await sandbox.writeFile(bundleInSandbox, new Uint8Array(await readFile(bundleFile)));
+  await rm(bundleFile, { force: true });
+
+  const git = async (argv: string[], cwd = sandbox.workdir) => {
+    const result = await sandbox.exec(["git", ...argv], { cwd, timeoutMs: 120_000 });
+    if (result.exitCode !== 0) throw new PermanentFailure(`checkout failed: git ${argv[0]} exited with ${result.exitCode}: ${result.stderr.trim().slice(-500)}`);
+    return result.stdout.trim();
+  };
+  await git(["clone", "--quiet", "--branch", branch, bundleInSandbox, sandbox.workdir], sandbox.scratchdir);
+  // The clone's only remote is the bundle file: there is nothing to push to, and no credential.
+  await git(["config", "user.name", "Tasks"]);
+  await git(["config", "user.email", "tasks@users.noreply.github.com"]);
+  const baseSha = await git(["rev-parse", "HEAD"]);
+  await runSetup(context, sandbox);
+  return baseSha;
+}
+
+async function runSetup(context: RunContext, sandbox: Sandbox): Promise<void> {
+  const setup = context.config.setup;
+  if (!setup || setup.commands.length === 0) return;
+  const deadline = Date.now() + setup.timeout_seconds * 1000;
+  for (const command of setup.commands) {
+    // The repository's own setup, written by people with write access, run inside the
+    // untrusted sandbox — like a CI step. Issue and comment text never reaches this shell.
+    const result = await sandbox.exec(["sh", "-c", command], { timeoutMs: Math.max(1000, deadline - Date.now()) });
+    if (result.timedOut) throw new PermanentFailure(`setup command "${command}" did not finish within setup.timeout_seconds (${setup.timeout_seconds}s)`);
+    if (result.exitCode !== 0) throw new PermanentFailure(`setup command "${command}" exited with ${result.exitCode}: ${result.stderr.trim().slice(-500)}`);
+  }
+}

@@ -1,0 +1,206 @@
+// End to end: a `task` label on an issue becomes a draft pull request. The real server gets
+// signed webhooks; the local sandbox runs the `command` agent (a deterministic script standing
+// in for the model); the remote is a real git repository served by `git http-backend`; only
+// GitHub's REST API is faked, through nock.
+import { execFileSync } from "node:child_process";
+import { existsSync, readdirSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import nock from "nock";
+import { afterAll, afterEach, describe, expect, it } from "vitest";
+import { installationEvent, issuesLabeled } from "../fixtures/webhooks.ts";
+import { startGitHttpServer, type GitHttpServer } from "../github/git-http-server.ts";
+import { allowOnlyLocalhost, deliver, githubAppEnv, TestOctokit } from "../helpers/github.ts";
+import { startTestServer, type TestServer } from "../helpers/server.ts";
+import { FakeGitHub } from "./fake-github.ts";
+
+const fakeAgent = fileURLToPath(new URL("../fixtures/fake-agent.sh", import.meta.url));
+const token = "ghs_e2eInstallationToken0123456789abcdefAB";
+const git = (cwd: string, ...args: string[]) => execFileSync("git", args, { cwd, encoding: "utf8", env: { PATH: process.env["PATH"] ?? "", HOME: cwd, GIT_CONFIG_NOSYSTEM: "1", GIT_CONFIG_GLOBAL: "/dev/null" } }).trim();
+
+interface World {
+  root: string;
+  remote: GitHttpServer;
+  server: TestServer;
+  github: FakeGitHub;
+  bare: string;
+}
+
+async function createWorld(agentMode: string): Promise<World> {
+  const root = await mkdtemp(path.join(tmpdir(), "tasks-e2e-"));
+  const bare = path.join(root, "posthog", "posthog.git");
+  const seed = path.join(root, "seed");
+  execFileSync("git", ["init", "--quiet", "--bare", "--initial-branch=main", bare]);
+  execFileSync("git", ["init", "--quiet", "--initial-branch=main", seed]);
+  git(seed, "-c", "user.name=Seed", "-c", "user.email=seed@example.com", "commit", "--quiet", "--allow-empty", "-m", "root");
+  execFileSync("sh", ["-c", "printf '# PostHog\\n' > README.md"], { cwd: seed });
+  git(seed, "add", "README.md");
+  git(seed, "-c", "user.name=Seed", "-c", "user.email=seed@example.com", "commit", "--quiet", "-m", "readme");
+  git(seed, "push", "--quiet", bare, "main");
+
+  const remote = await startGitHttpServer({ projectRoot: root, token });
+  const host = new URL(remote.url).host;
+  allowOnlyLocalhost();
+  const github = new FakeGitHub(`http://${host}`, token, { octocat: "write" });
+  const server = await startTestServer("pglite", {
+    engine: "embedded",
+    Octokit: TestOctokit,
+    env: {
+      ...githubAppEnv,
+      GHE_HOST: host,
+      GHE_PROTOCOL: "http",
+      TASKS_SANDBOX: "local",
+      TASKS_AGENT: "command",
+      TASKS_AGENT_COMMAND: `FAKE_AGENT_MODE=${agentMode} sh ${fakeAgent}`,
+    },
+  });
+  expect((await deliver(server.url, { event: "installation", payload: installationEvent("created", { repositories: ["posthog/posthog"] }) })).status).toBe(202);
+  await server.webhooksIdle();
+  return { root, remote, server, github, bare };
+}
+
+async function destroy(world: World | undefined) {
+  if (!world) return;
+  await world.server.close();
+  await world.remote.close();
+  await rm(world.root, { recursive: true, force: true });
+}
+
+async function labelAndWait(world: World, title = "Dark mode for the settings page") {
+  const res = await deliver(world.server.url, { event: "issues", payload: issuesLabeled("task", { issue: { number: 7, title } }) });
+  expect(res.status).toBe(202);
+  await world.server.webhooksIdle();
+  const task = await world.server.db.prisma.task.findFirstOrThrow({ where: { issueNumber: 7 } });
+  // Done means the engine recorded its finish step: outcome, GitHub updates and cleanup all ran.
+  for (let i = 0; i < 600; i += 1) {
+    const steps = await world.server.db.prisma.runStep.findMany({ where: { run: { taskId: task.id } } });
+    if (steps.some((step) => (step.command as { type: string }).type === "finish")) return world.server.tasks.getTask(undefined, task.id);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error("the task did not finish in time");
+}
+
+const remoteBranches = (world: World) => git(world.bare, "for-each-ref", "--format=%(refname:short)", "refs/heads/").split("\n").filter(Boolean);
+const trackingComment = (world: World) => world.github.comments.get(7)?.find((c) => c.body.includes("tasks:tracking-comment"))?.body ?? "";
+
+describe("label → draft pull request", () => {
+  let world: World | undefined;
+  afterEach(async () => {
+    await destroy(world);
+    world = undefined;
+    nock.cleanAll();
+  });
+  afterAll(() => nock.enableNetConnect());
+
+  it("plans, codes, reviews and opens a draft PR from a pushed branch, with GitHub kept up to date", { timeout: 120_000 }, async () => {
+    world = await createWorld("normal");
+    const task = await labelAndWait(world);
+    expect(task.runs[0]!.error).toBeNull();
+    expect(task.status).toBe("completed");
+
+    // The branch and commit, pushed by the control plane to the real remote.
+    const branch = task.branch!;
+    expect(branch).toMatch(/^tasks\/pos-1-dark-mode/);
+    expect(remoteBranches(world)).toEqual([branch, "main"].sort());
+    const message = git(world.bare, "log", "-1", "--format=%B", branch);
+    expect(message).toContain("POS-1: Dark mode for the settings page");
+    expect(message).toMatch(/Co-authored-by: octocat <\d+\+octocat@users\.noreply\.127\.0\.0\.1>/);
+    expect(git(world.bare, "show", `${branch}:README.md`)).toContain("Dark mode is available in settings.");
+    expect(world.remote.requests.filter((r) => r.service === "receive-pack").every((r) => r.auth === "valid" || r.method === "GET")).toBe(true);
+
+    // The pull request.
+    const [createPr] = world.github.callsTo("POST", /\/pulls$/);
+    expect(createPr!.body).toMatchObject({ title: "Dark mode for the settings page", head: branch, base: "main", draft: true });
+    const body = String(createPr!.body["body"]);
+    expect(body).toContain("Closes #7");
+    expect(body).toContain("Plan for POS-1");
+    expect(body).toContain("Added a dark mode note");
+    expect(task.pr_url).toBe(world.github.pulls[0]!.html_url);
+
+    // One check run per stage: running, then an honest conclusion; re-posted on the new head.
+    const base = git(world.bare, "rev-parse", "main");
+    const head = git(world.bare, "rev-parse", branch);
+    for (const stage of ["Plan", "Code", "Review"]) {
+      const onBase = world.github.checkRuns.filter((run) => run.name === `Tasks · ${stage}` && run.head_sha === base);
+      expect(onBase.map((run) => run.history)).toEqual([[{ status: "in_progress", conclusion: null }, { status: "completed", conclusion: "success" }]]);
+      expect(world.github.checkRuns.filter((run) => run.name === `Tasks · ${stage}` && run.head_sha === head).map((run) => run.conclusion)).toEqual(["success"]);
+    }
+
+    // The tracking comment, edited in place to its final state.
+    expect(world.github.comments.get(7)).toHaveLength(1);
+    const final = trackingComment(world);
+    expect(final).toContain("`completed`");
+    expect(final).toContain("- [x] Plan\n- [x] Code\n- [x] Review\n- [x] Complete");
+    expect(final).toContain(`Pull request: ${task.pr_url}`);
+    expect(final).toContain("Plan for POS-1");
+
+    // Tokens were minted per repository, never with workflows, and revoked.
+    const mints = world.github.callsTo("POST", /access_tokens$/).map((call) => call.body).filter((b) => b["repositories"]);
+    expect(mints.length).toBeGreaterThanOrEqual(2);
+    for (const mint of mints) {
+      expect(mint["repositories"]).toEqual(["posthog"]);
+      expect(mint["permissions"]).not.toHaveProperty("workflows");
+    }
+    expect(world.github.callsTo("DELETE", /installation\/token$/).length).toBe(mints.length);
+
+    // The sandbox is gone once the run ends.
+    const workspaces = path.join(world.server.dataDir, "workspaces");
+    expect(existsSync(workspaces) ? readdirSync(workspaces) : []).toEqual([]);
+  });
+
+  it("ends with \"no changes\" instead of an empty PR when the coder changes nothing", { timeout: 120_000 }, async () => {
+    world = await createWorld("nothing");
+    const task = await labelAndWait(world);
+    expect(task.status).toBe("completed");
+    expect(task.pr_url).toBeNull();
+    expect(world.github.callsTo("POST", /\/pulls$/)).toEqual([]);
+    expect(remoteBranches(world)).toEqual(["main"]);
+    expect(trackingComment(world)).toContain("no changes: the coder left the repository unchanged");
+  });
+
+  it("blocks a secret-looking string before anything is pushed, saying where", { timeout: 120_000 }, async () => {
+    world = await createWorld("secret");
+    const task = await labelAndWait(world);
+    expect(task.status).toBe("failed");
+    expect(task.runs[0]!.error).toMatch(/publishing blocked: .*leaked\.js/);
+    expect(remoteBranches(world)).toEqual(["main"]);
+    expect(world.github.callsTo("POST", /\/pulls$/)).toEqual([]);
+    expect(trackingComment(world)).toContain("**Failed:**");
+  });
+
+  it("rejects a change to .github/workflows with an explanation", { timeout: 120_000 }, async () => {
+    world = await createWorld("workflow");
+    const task = await labelAndWait(world);
+    expect(task.status).toBe("failed");
+    expect(task.runs[0]!.error).toContain("Tasks does not change CI workflows");
+    expect(task.runs[0]!.error).toContain(".github/workflows/evil.yml");
+    expect(remoteBranches(world)).toEqual(["main"]);
+  });
+
+  it("never lets a token reach the agent: its dump of env, /proc/*/environ, git config and files holds none", { timeout: 120_000 }, async () => {
+    world = await createWorld("dump");
+    const task = await labelAndWait(world);
+    expect(task.status).toBe("completed");
+    const branch = task.branch!;
+    const dump = git(world.bare, "show", `${branch}:dump.txt`);
+    expect(dump.length).toBeGreaterThan(100);
+    for (const secret of [token, Buffer.from(`x-access-token:${token}`).toString("base64"), "BEGIN RSA PRIVATE KEY", githubAppEnv.WEBHOOK_SECRET, "test-admin-token"]) {
+      expect(dump).not.toContain(secret);
+    }
+    const events = await world.server.db.prisma.taskEvent.findMany({ where: { taskId: task.id } });
+    expect(JSON.stringify(events.map((event) => ({ ...event, id: String(event.id) })))).not.toContain(token);
+  });
+
+  it("keeps hostile titles out of every shell: the branch name is safe and nothing runs", { timeout: 120_000 }, async () => {
+    world = await createWorld("normal");
+    const pwned = path.join(world.root, "pwned");
+    const title = `$(touch ${pwned}) \`touch ${pwned}\` ";touch ${pwned};# line\nbreak\u3000wide`;
+    const task = await labelAndWait(world, title);
+    expect(task.status).toBe("completed");
+    expect(existsSync(pwned)).toBe(false);
+    expect(task.branch).toMatch(/^tasks\/pos-1-[a-z0-9-]+$/);
+    expect(() => execFileSync("git", ["check-ref-format", "--branch", task.branch!])).not.toThrow();
+  });
+});
