@@ -10,7 +10,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import nock from "nock";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
-import { installationEvent, issuesLabeled } from "../fixtures/webhooks.ts";
+import { installationEvent, issueCommentCreated, issuesLabeled } from "../fixtures/webhooks.ts";
 import { startGitHttpServer, type GitHttpServer } from "../github/git-http-server.ts";
 import { allowOnlyLocalhost, deliver, githubAppEnv, TestOctokit } from "../helpers/github.ts";
 import { startTestServer, type TestServer } from "../helpers/server.ts";
@@ -68,18 +68,26 @@ async function destroy(world: World | undefined) {
   await rm(world.root, { recursive: true, force: true });
 }
 
-async function labelAndWait(world: World, title = "Dark mode for the settings page") {
+async function label(world: World, title = "Dark mode for the settings page") {
   const res = await deliver(world.server.url, { event: "issues", payload: issuesLabeled("task", { issue: { number: 7, title } }) });
   expect(res.status).toBe(202);
   await world.server.webhooksIdle();
-  const task = await world.server.db.prisma.task.findFirstOrThrow({ where: { issueNumber: 7 } });
-  // Done means the engine recorded its finish step: outcome, GitHub updates and cleanup all ran.
+  return world.server.db.prisma.task.findFirstOrThrow({ where: { issueNumber: 7 } });
+}
+
+/** Done means the engine recorded the run's finish step: outcome, GitHub updates and cleanup all ran. */
+async function waitForRun(world: World, taskId: string, attempt = 1) {
   for (let i = 0; i < 600; i += 1) {
-    const steps = await world.server.db.prisma.runStep.findMany({ where: { run: { taskId: task.id } } });
-    if (steps.some((step) => (step.command as { type: string }).type === "finish")) return world.server.tasks.getTask(undefined, task.id);
+    const steps = await world.server.db.prisma.runStep.findMany({ where: { run: { taskId, attempt } } });
+    if (steps.some((step) => (step.command as { type: string }).type === "finish")) return world.server.tasks.getTask(undefined, taskId);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
-  throw new Error("the task did not finish in time");
+  throw new Error("the run did not finish in time");
+}
+
+async function labelAndWait(world: World, title?: string) {
+  const task = await label(world, title);
+  return waitForRun(world, task.id);
 }
 
 const remoteBranches = (world: World) => git(world.bare, "for-each-ref", "--format=%(refname:short)", "refs/heads/").split("\n").filter(Boolean);
@@ -191,6 +199,52 @@ describe("label → draft pull request", () => {
     }
     const events = await world.server.db.prisma.taskEvent.findMany({ where: { taskId: task.id } });
     expect(JSON.stringify(events.map((event) => ({ ...event, id: String(event.id) })))).not.toContain(token);
+  });
+
+  it("cancels a running agent: no process and no sandbox are left, and the check run says cancelled", { timeout: 120_000 }, async () => {
+    world = await createWorld("hang");
+    const task = await label(world);
+    const running = () => {
+      try {
+        return execFileSync("pgrep", ["-f", "sleep 997"], { encoding: "utf8" }).trim();
+      } catch {
+        return "";
+      }
+    };
+    for (let i = 0; i < 400 && !running(); i += 1) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(running()).not.toBe("");
+    const cancel = await fetch(`${world.server.url}/api/admin/tasks/${task.id}/cancel`, { method: "POST", headers: { authorization: "Bearer test-admin-token-0123456789abcdef" } });
+    expect(cancel.status).toBe(200);
+    const done = await waitForRun(world, task.id);
+    expect(done.status).toBe("cancelled");
+    expect(running()).toBe("");
+    const workspaces = path.join(world.server.dataDir, "workspaces");
+    expect(existsSync(workspaces) ? readdirSync(workspaces) : []).toEqual([]);
+    const code = world.github.checkRuns.find((run) => run.name === "Tasks · Code")!;
+    expect(code.history.at(-1)).toEqual({ status: "completed", conclusion: "cancelled" });
+    expect(trackingComment(world)).toContain("`cancelled`");
+  });
+
+  it("a /task comment on the PR runs a follow-up that pushes to the same branch and reuses the PR", { timeout: 120_000 }, async () => {
+    world = await createWorld("normal");
+    const first = await labelAndWait(world);
+    const branch = first.branch!;
+    const firstHead = git(world.bare, "rev-parse", branch);
+    const prNumber = world.github.pulls[0]!.number;
+
+    const comment = issueCommentCreated("/task make the header follow the theme too", { issue: { number: prNumber, pullRequest: true } });
+    ((comment["issue"] as Record<string, unknown>)["pull_request"] as Record<string, unknown>)["html_url"] = first.pr_url;
+    expect((await deliver(world.server.url, { event: "issue_comment", payload: comment })).status).toBe(202);
+    await world.server.webhooksIdle();
+    const second = await waitForRun(world, first.id, 2);
+
+    expect(second.status).toBe("completed");
+    expect(second.branch).toBe(branch);
+    expect(git(world.bare, "rev-parse", `${branch}~1`)).toBe(firstHead);
+    expect(git(world.bare, "show", `${branch}:README.md`)).toContain("The header follows the theme too.");
+    expect(world.github.callsTo("POST", /\/pulls$/)).toHaveLength(1);
+    expect(world.github.callsTo("PATCH", /\/pulls\/\d+$/).length).toBeGreaterThanOrEqual(1);
+    expect(second.pr_url).toBe(first.pr_url);
   });
 
   it("keeps hostile titles out of every shell: the branch name is safe and nothing runs", { timeout: 120_000 }, async () => {
