@@ -22,12 +22,22 @@ export interface PullRequestBodyInput {
 
 export const pullRequestMarker = (slug: string): string => `<!-- tasks:pull-request ${slug} -->`;
 
+// "Closes #12" (and fixes/resolves, any case) in a PR body closes that issue on merge. Only the
+// footer may say which issue the PR closes; in agent-written text the keyword is defused.
+const closingReference = /\b(close[sd]?|fix(?:e[sd])?|resolve[sd]?)(:?\s+)((?:[\w.-]+\/[\w.-]+)?#\d+)/gi;
+
+export function defuseClosingKeywords(text: string): string {
+  return text.replace(closingReference, (_match, keyword: string, space: string, reference: string) => `${keyword}${space}\`${reference}\``);
+}
+
 export function renderPullRequestBody(input: PullRequestBodyInput): string {
+  const agentText = (text: string | null | undefined) => (text ? defuseClosingKeywords(text) : text);
+  const plan = agentText(input.plan);
   const sections = [
     pullRequestMarker(input.slug),
-    section("## Summary", input.summary),
-    input.plan?.trim() ? `## Plan\n\n<details>\n<summary>The plan the agent followed</summary>\n\n${input.plan.trim()}\n\n</details>` : "",
-    section("## Review notes", input.reviewNotes),
+    section("## Summary", agentText(input.summary)),
+    plan?.trim() ? `## Plan\n\n<details>\n<summary>The plan the agent followed</summary>\n\n${plan.trim()}\n\n</details>` : "",
+    section("## Review notes", agentText(input.reviewNotes)),
     section("## From the repository's pull request template", input.template),
   ].filter((part) => part !== "");
 

@@ -161,3 +161,12 @@ describe("renderPullRequestBody", () => {
     expect((body.match(/^```/gm) ?? []).length % 2).toBe(0);
   });
 });
+
+describe("closing keywords in agent text", () => {
+  it("only the footer closes an issue", async () => {
+    const { renderPullRequestBody, defuseClosingKeywords } = await import("../../src/github/pull-request-body.ts");
+    expect(defuseClosingKeywords("This fixes #12 and Closes: other/repo#3; see #4")).toBe("This fixes `#12` and Closes: `other/repo#3`; see #4");
+    const body = renderPullRequestBody({ summary: "Resolves #999", plan: "closes #1", reviewNotes: "FIXED #2", issueNumber: 7, taskUrl: "https://t/x", slug: "POS-1" });
+    expect(body.match(/\b(close[sd]?|fix(e[sd])?|resolve[sd]?):?\s+#\d+/gi)).toEqual(["Closes #7"]);
+  });
+});
