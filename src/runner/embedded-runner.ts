@@ -7,6 +7,7 @@ import type { PipelineActivities } from "../pipeline/activities.ts";
 import type { RunRef } from "../pipeline/types.ts";
 import type { Orchestrator } from "../tasks/orchestrator.ts";
 import { executeRun } from "./execute-run.ts";
+import type { RetryPolicy } from "./retry.ts";
 import { RunMailbox } from "./run-mailbox.ts";
 
 export interface EmbeddedRunnerDeps {
@@ -14,6 +15,8 @@ export interface EmbeddedRunnerDeps {
   activities: PipelineActivities;
   concurrency: number;
   log: Logger;
+  /** Retry pauses for failures that may pass; tests shorten them. */
+  retries?: { bookkeeping: RetryPolicy; agent: RetryPolicy };
 }
 
 export interface EmbeddedRunner extends Orchestrator {

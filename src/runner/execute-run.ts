@@ -10,6 +10,7 @@ import { applyResult, nextCommand, startPipeline } from "../pipeline/machine.ts"
 import type { Command, PipelineState, RunRef, StepResult } from "../pipeline/types.ts";
 import { isPermanentFailure } from "../activities/stage-work.ts";
 import type { RunMailbox } from "./run-mailbox.ts";
+import { agentRetries, bookkeepingRetries, withRetries, type RetryPolicy } from "./retry.ts";
 import { isUniqueViolation } from "../tasks/db-types.ts";
 
 type RecordedCommand = Command | { type: "external" };
@@ -18,6 +19,8 @@ export interface ExecuteRunDeps {
   db: PrismaClient;
   activities: PipelineActivities;
   log: Logger;
+  /** Retry pauses; tests shorten them. */
+  retries?: { bookkeeping: RetryPolicy; agent: RetryPolicy };
 }
 
 class Shutdown extends Error {}
@@ -114,8 +117,9 @@ async function perform(deps: ExecuteRunDeps, run: RunRef, command: Command, mail
 }
 
 async function performInterruptible(deps: ExecuteRunDeps, run: RunRef, command: Exclude<Command, { type: "finish" }>, mailbox: RunMailbox): Promise<StepResult> {
-  const { activities, db } = deps;
+  const { db } = deps;
   const signal = mailbox.abort.signal;
+  const activities = retrying(deps, run, signal);
   switch (command.type) {
     case "checkFlag":
       return { type: "flagChecked", enabled: (await activities.checkFlag(run)).enabled };
@@ -157,4 +161,21 @@ async function performInterruptible(deps: ExecuteRunDeps, run: RunRef, command: 
 function failureReason(error: unknown): string {
   if (isPermanentFailure(error)) return error.message;
   return `unexpected error: ${error instanceof Error ? error.message : String(error)}`;
+}
+
+/** The activities with the engine's retry policies around them. */
+function retrying(deps: ExecuteRunDeps, run: RunRef, signal: AbortSignal): PipelineActivities {
+  const { activities } = deps;
+  const policies = deps.retries ?? { bookkeeping: bookkeepingRetries, agent: agentRetries };
+  const log = deps.log.child({ taskId: run.taskId, runId: run.runId });
+  const retry = <T>(policy: RetryPolicy, name: string, work: () => Promise<T>) =>
+    withRetries(policy, signal, work, (error, attempt) => log.warn({ err: error, attempt }, `${name} failed; trying again`));
+  return {
+    ...activities,
+    checkFlag: (ref) => retry(policies.bookkeeping, "checkFlag", () => activities.checkFlag(ref)),
+    enterStage: (args) => retry(policies.bookkeeping, "enterStage", () => activities.enterStage(args)),
+    markWaiting: (args) => retry(policies.bookkeeping, "markWaiting", () => activities.markWaiting(args)),
+    runAgent: (args, abort) => retry(policies.agent, "runAgent", () => activities.runAgent(args, abort)),
+    publish: (args, abort) => retry(policies.agent, "publish", () => activities.publish(args, abort)),
+  };
 }

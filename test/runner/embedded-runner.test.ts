@@ -65,6 +65,28 @@ describe.each(testDatabases)("embedded runner on %s", (kind) => {
     expect(work.publishCalls[0]!.reviewNotesRef).toBe("review-2");
   });
 
+  it("tries an agent again after a failure that may pass, but not after a permanent one", async () => {
+    let calls = 0;
+    const work = createFakeStageWork({
+      agent: (request) => {
+        if (request.role === "planner" && ++calls === 1) throw new Error("502 Bad Gateway from the model API");
+        return { verdict: null, outputRef: null };
+      },
+    });
+    const flags = createLocalFlagChecker(db.prisma);
+    const activities = createPipelineActivities({ db: db.prisma, flags, work, log });
+    const quick = { delaysMs: [1, 1] };
+    const runner = createEmbeddedRunner({ db: db.prisma, activities, concurrency: 1, log, retries: { bookkeeping: quick, agent: quick } });
+    const { team } = await setup();
+    const tasks = createTasksService({ db: db.prisma, flags, orchestrator: runner, log });
+    const member = await db.prisma.teamMember.findFirstOrThrow({ where: { teamId: team.id }, include: { user: true } });
+    const integration = await db.prisma.gitHubIntegration.findFirstOrThrow({ where: { teamId: team.id } });
+    const { task } = await tasks.createAndRun({ teamId: team.id, title: "t", description: "d", originProduct: "user_created", userId: member.user.externalId, repository: integration.repositories[0]! });
+    await runner.idle();
+    expect((await detail(tasks, task.id)).status).toBe("completed");
+    expect(work.agentCalls.map((c) => c.stage)).toEqual(["plan", "plan", "code", "review"]);
+  });
+
   it("fails with the stage and a readable reason when an agent fails, and still cleans up", async () => {
     const { work, runner, tasks, create } = await setup({ agent: (request) => (request.role === "coder" ? "fail" : { verdict: null, outputRef: null }) });
     const { task } = await create();
@@ -173,7 +195,7 @@ describe.each(testDatabases)("embedded runner on %s", (kind) => {
   });
 });
 
-async function waitFor(check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+async function waitFor(check: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error("condition not met in time");
