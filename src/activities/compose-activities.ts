@@ -6,15 +6,17 @@ import { pino } from "pino";
 import { createAgentRuntime } from "../agent/create-agent-runtime.ts";
 import type { Config } from "../config.ts";
 import type { PrismaClient } from "../generated/prisma/client.ts";
-import { createGit } from "../github/git.ts";
+import { createGit, type Git } from "../github/git.ts";
 import type { Logger } from "../lib/logger.ts";
 import type { PipelineActivities } from "../pipeline/activities.ts";
 import { createSandboxProvider } from "../sandbox/create-sandbox-provider.ts";
 import type { FlagChecker } from "../tasks/feature-flags.ts";
 import { createPipelineActivities } from "./create-activities.ts";
 import type { GitHubClients } from "./github-clients.ts";
+import type { RepositoryHost } from "./repository-host.ts";
 import { createGitHubProgress } from "./github-progress.ts";
-import { createGitHubStageWork } from "./github-stage-work.ts";
+import { createGitHubRepositoryHost } from "./github-repository-host.ts";
+import { createSandboxStageWork } from "./sandbox-stage-work.ts";
 import { createUnavailableStageWork, type StageWork } from "./stage-work.ts";
 
 export interface ComposeDeps {
@@ -44,18 +46,28 @@ export function composeActivities(config: Config, deps: ComposeDeps & { privateK
 }
 
 function createGitHubStageWorkFromConfig(config: Config, deps: ComposeDeps, github: GitHubClients): StageWork {
+  const git = createControlGit(config);
+  const log = deps.log.child({ name: "stage-work" });
+  const host = createGitHubRepositoryHost({ db: deps.db, github, git, apiUrl: config.github.apiUrl, webUrl: config.github.webUrl, publicUrl: config.server.publicUrl, log });
+  return createSandboxStageWorkFromConfig(config, { db: deps.db, host, git, log, publicUrl: config.server.publicUrl });
+}
+
+/** The control plane's git: only PATH and HOME of the environment reach it. */
+export const createControlGit = (config: Config) => createGit({ env: { PATH: config.system.path, HOME: config.system.home } });
+
+/** The stage work for a repository host, with the sandboxes and agents the configuration names. */
+export function createSandboxStageWorkFromConfig(config: Config, deps: { db: PrismaClient; host: RepositoryHost; git: Git; log: Logger; publicUrl: string | null }): StageWork {
   const runtimes = new Map<string, ReturnType<typeof createAgentRuntime>>();
-  return createGitHubStageWork({
+  return createSandboxStageWork({
     db: deps.db,
-    github,
+    host: deps.host,
     sandboxes: createSandboxProvider(config),
-    apiUrl: config.github.apiUrl,
     webUrl: config.github.webUrl,
-    publicUrl: config.server.publicUrl,
+    publicUrl: deps.publicUrl,
     workspaceRoot: path.join(config.dataDir, "repos"),
     sandboxTimeoutMs: 60 * 60_000,
     agentTimeoutMs: 45 * 60_000,
-    git: createGit({ env: { PATH: config.system.path, HOME: config.system.home } }),
+    git: deps.git,
     agentFor: (runtime) => {
       const kind = runtime ?? config.agent.kind;
       let agent = runtimes.get(kind);
@@ -65,6 +77,6 @@ function createGitHubStageWorkFromConfig(config: Config, deps: ComposeDeps, gith
       }
       return agent;
     },
-    log: deps.log.child({ name: "stage-work" }),
+    log: deps.log,
   });
 }

@@ -1,22 +1,19 @@
 // Complete: the coder's working tree becomes a commit on `tasks/<slug>-<title>`, pushed by the
-// control plane and opened as a draft PR. Before anything leaves: the diff policy (no CI
-// workflow changes) and a secret scan of the diff and the PR body. Safe to run again: a
-// retried publish finds its commit, its pushed branch and its PR.
+// control plane and proposed through the repository's host (a draft PR on GitHub). Before
+// anything leaves: the diff policy (no CI workflow changes) and a secret scan of the diff and
+// the PR body. Safe to run again: a retried publish finds its commit, its pushed branch and its PR.
 import { branchName } from "../github/branch-name.ts";
-import { upsertStageCheckRun } from "../github/check-runs.ts";
 import { noreplyEmail, renderCommitMessage } from "../github/commit-message.ts";
-import { BranchConflictError } from "../github/git.ts";
-import { mintRepositoryToken, publishPermissions, revokeToken } from "../github/installation-token.ts";
-import { openOrReusePullRequest, readPullRequestTemplate, renderPullRequestBody } from "../github/pull-requests.ts";
+import { renderPullRequestBody } from "../github/pull-request-body.ts";
 import type { PublishOutput } from "../pipeline/activities.ts";
 import { checkDiffPolicy, listChangedPaths } from "../publish/diff-policy.ts";
 import { formatFindings, scanDiff, scanForSecrets } from "../publish/secret-scan.ts";
 import type { Sandbox } from "../sandbox/sandbox.ts";
-import type { GitHubStageWorkDeps } from "./github-stage-work.ts";
-import { withoutSecrets } from "./without-secrets.ts";
 import type { RunContext } from "./run-context.ts";
+import type { SandboxStageWorkDeps } from "./sandbox-stage-work.ts";
 import { controlCloneDir } from "./sandbox-checkout.ts";
-import { PermanentFailure, type PublishRequest } from "./stage-work.ts";
+import { type PublishRequest } from "./stage-work.ts";
+import { PermanentFailure } from "../lib/permanent-failure.ts";
 
 /** The coder's changes as a binary diff against the commit the checkout started from. */
 async function diffFromSandbox(sandbox: Sandbox, baseSha: string, signal: AbortSignal): Promise<string> {
@@ -27,7 +24,7 @@ async function diffFromSandbox(sandbox: Sandbox, baseSha: string, signal: AbortS
   return diff.stdout;
 }
 
-export async function publishChanges(deps: GitHubStageWorkDeps, context: RunContext, sandbox: Sandbox, request: PublishRequest, signal: AbortSignal): Promise<PublishOutput> {
+export async function publishChanges(deps: SandboxStageWorkDeps, context: RunContext, sandbox: Sandbox, request: PublishRequest, signal: AbortSignal): Promise<PublishOutput> {
   const run = await deps.db.taskRun.findUniqueOrThrow({ where: { id: context.runId }, select: { baseSha: true } });
   if (!run.baseSha) throw new PermanentFailure("the run has no checkout to publish from");
   const outputs = await deps.db.stageOutput.findMany({ where: { runId: context.runId }, orderBy: { createdAt: "asc" } });
@@ -42,15 +39,14 @@ export async function publishChanges(deps: GitHubStageWorkDeps, context: RunCont
   const violations = checkDiffPolicy(listChangedPaths(patch));
   if (violations.length > 0) throw new PermanentFailure(violations.map((violation) => violation.message).join("; "));
 
-  const octokit = await deps.github.auth(context.installationId);
-  const template = await readPullRequestTemplate(octokit, { owner: context.owner, repo: context.repo, ref: context.baseBranch });
+  const template = await deps.host.readPullRequestTemplate(context);
   const review = request.reviewNotesRef ? outputs.find((o) => o.id === request.reviewNotesRef)?.text ?? null : null;
   const body = renderPullRequestBody({
     summary,
     plan: outputs.filter((o) => o.role === "planner").at(-1)?.text ?? null,
     reviewNotes: review,
     issueNumber: context.issueNumber,
-    taskUrl: `${deps.publicUrl}/api/tasks/${context.taskId}`,
+    taskUrl: deps.publicUrl === null ? null : `${deps.publicUrl}/api/tasks/${context.taskId}`,
     slug: context.slug,
     template,
   });
@@ -75,60 +71,16 @@ export async function publishChanges(deps: GitHubStageWorkDeps, context: RunCont
     ...(coAuthor ? { coAuthor } : {}),
   });
 
-  // 3. Push with a token minted for this one repository, revoked straight after.
+  // 3. The task branch at the host, then the change proposed there.
   const branch = context.branch ?? branchName(context.slug, context.title);
-  const remoteUrl = `${deps.webUrl}/${context.repository}.git`;
-  const token = await mintRepositoryToken(await deps.github.auth(), { installationId: context.installationId, repository: context.repository, permissions: publishPermissions });
-  try {
-    const remoteSha = await deps.git.remoteBranchSha({ remoteUrl, branch, token: token.token });
-    if (remoteSha !== commit.sha) {
-      try {
-        // A follow-up's clone is the branch itself, so its commit fast-forwards; a first publish creates the branch.
-        await deps.git.pushBranch({ repoDir: dir, remoteUrl, branch, token: token.token, expectedRemoteSha: null });
-      } catch (error) {
-        if (error instanceof BranchConflictError) throw new PermanentFailure(`the branch ${branch} has commits Tasks did not make; not overwriting them`);
-        throw error;
-      }
-    }
-  } finally {
-    await revokeToken(token.token, deps.apiUrl).catch(() => undefined);
-  }
+  await deps.host.pushBranch(context, { dir, branch, headSha: commit.sha });
   await deps.db.task.update({ where: { id: context.taskId }, data: { branch } });
-
-  // 4. The pull request, opened or reused, and each stage's check run on the new head.
-  const pr = await openOrReusePullRequest(octokit, {
-    owner: context.owner,
-    repo: context.repo,
-    head: branch,
-    base: context.baseBranch,
+  const latest = new Map(outputs.map((output) => [output.stage, output.text]));
+  return deps.host.proposeChange(context, {
+    branch,
+    headSha: commit.sha,
     title: context.title,
     body,
-    draft: context.config.pull_request?.draft ?? true,
-    labels: context.config.pull_request?.labels ?? [],
+    outputs: [...latest].map(([stage, text]) => ({ stage, text })),
   });
-  await deps.db.task.update({ where: { id: context.taskId }, data: { prUrl: pr.url } });
-  await postFinalChecks(deps, context, commit.sha, outputs);
-  return { prUrl: pr.url, note: null };
-}
-
-async function postFinalChecks(deps: GitHubStageWorkDeps, context: RunContext, headSha: string, outputs: { stage: string; text: string; createdAt: Date }[]) {
-  const octokit = await deps.github.auth(context.installationId);
-  const task = await deps.db.task.findUniqueOrThrow({ where: { id: context.taskId }, select: { workflowId: true } });
-  const stages = await deps.db.stage.findMany({ where: { workflowId: task.workflowId }, orderBy: { position: "asc" } });
-  for (const stage of stages) {
-    const output = outputs.filter((o) => o.stage === stage.key).at(-1);
-    if (!output && !stage.opensPullRequest) continue;
-    await upsertStageCheckRun(octokit, {
-      owner: context.owner,
-      repo: context.repo,
-      headSha,
-      stageName: stage.name,
-      externalId: `${context.runId}:${stage.key}`,
-      status: "completed",
-      conclusion: "success",
-      title: `${context.slug}: ${stage.name} done`,
-      summary: await withoutSecrets(`check run ${stage.name}`, output?.text ?? "Pull request opened."),
-      detailsUrl: `${deps.publicUrl}/api/tasks/${context.taskId}`,
-    });
-  }
 }

@@ -1,9 +1,10 @@
-// What the stage work needs to know about a run, read from the database and GitHub once per
-// run and kept in memory (a restarted process reads it again: every read here is idempotent).
+// What the stage work needs to know about a run, read from the database and the repository's
+// host once per run and kept in memory (a restarted process reads it again: every read here is
+// idempotent).
 import type { PrismaClient } from "../generated/prisma/client.ts";
-import type { GitHubClients, Octokit } from "./github-clients.ts";
-import { parseRepoConfig, repoConfigPath, type RepoConfig } from "./repo-config.ts";
-import { PermanentFailure } from "./stage-work.ts";
+import { parseRepoConfig, type RepoConfig } from "./repo-config.ts";
+import type { RepositoryHost } from "./repository-host.ts";
+import { PermanentFailure } from "../lib/permanent-failure.ts";
 
 export interface RunContext {
   taskId: string;
@@ -26,17 +27,7 @@ export interface RunContext {
   config: RepoConfig;
 }
 
-async function readFileAt(octokit: Octokit, owner: string, repo: string, path: string): Promise<string | null> {
-  try {
-    const { data } = await octokit.rest.repos.getContent({ owner, repo, path, mediaType: { format: "raw" } });
-    return typeof data === "string" ? data : Buffer.from(data as unknown as ArrayBuffer).toString("utf8");
-  } catch (error) {
-    if ((error as { status?: number }).status === 404) return null;
-    throw error;
-  }
-}
-
-export function createRunContexts(db: PrismaClient, github: GitHubClients) {
+export function createRunContexts(db: PrismaClient, host: Pick<RepositoryHost, "readRepository">) {
   const cache = new Map<string, Promise<RunContext>>();
 
   async function load(ref: { taskId: string; runId: string }): Promise<RunContext> {
@@ -45,10 +36,8 @@ export function createRunContexts(db: PrismaClient, github: GitHubClients) {
     const run = await db.taskRun.findUniqueOrThrow({ where: { id: ref.runId } });
     const [owner, repo] = task.repository.split("/") as [string, string];
     const installationId = Number(task.integration.installationId);
-    const octokit = await github.auth(installationId);
-    // The control plane reads the config from the default branch, never from an agent's branch.
-    const { data: repository } = await octokit.rest.repos.get({ owner, repo });
-    const config = parseRepoConfig(await readFileAt(octokit, owner, repo, repoConfigPath));
+    const repository = await host.readRepository({ repository: task.repository, installationId });
+    const config = parseRepoConfig(repository.configText);
     const followup = await db.taskEvent.findFirst({ where: { runId: ref.runId, type: "followup_requested" } });
     const githubId = task.createdBy?.externalId.startsWith("github:") ? Number(task.createdBy.externalId.slice("github:".length)) : null;
     return {
@@ -63,7 +52,7 @@ export function createRunContexts(db: PrismaClient, github: GitHubClients) {
       installationId,
       issueNumber: task.issueNumber,
       branch: task.branch,
-      baseBranch: config.base_branch ?? repository.default_branch,
+      baseBranch: config.base_branch ?? repository.defaultBranch,
       followup: run.kind === "followup",
       followupInstructions: (followup?.data as { instructions?: string } | null)?.instructions ?? null,
       coAuthor: task.createdBy?.githubLogin ? { login: task.createdBy.githubLogin, id: githubId } : null,

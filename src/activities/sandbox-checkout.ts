@@ -1,23 +1,20 @@
 // Gets the repository into a run's sandbox without a write credential ever entering it: the
-// control plane clones with a short-lived read-only token (revoked straight after), makes a
-// git bundle, and the sandbox clones from that file. Nothing in the sandbox can reach GitHub
-// as the app.
+// control plane clones through the repository's host (on GitHub with a short-lived read-only
+// token, revoked straight after), makes a git bundle, and the sandbox clones from that file.
+// Nothing in the sandbox can reach the host as the app.
 import { mkdir, readFile, rm } from "node:fs/promises";
 import path from "node:path";
 import type { PrismaClient } from "../generated/prisma/client.ts";
 import type { Git } from "../github/git.ts";
-import { mintRepositoryToken, readPermissions, revokeToken } from "../github/installation-token.ts";
 import { SandboxGoneError, type Sandbox, type SandboxProvider } from "../sandbox/sandbox.ts";
-import type { GitHubClients } from "./github-clients.ts";
+import type { RepositoryHost } from "./repository-host.ts";
 import type { RunContext } from "./run-context.ts";
-import { PermanentFailure } from "./stage-work.ts";
+import { PermanentFailure } from "../lib/permanent-failure.ts";
 
 export interface CheckoutDeps {
   db: PrismaClient;
-  github: GitHubClients;
+  host: RepositoryHost;
   sandboxes: SandboxProvider;
-  apiUrl: string;
-  webUrl: string;
   /** Where the control plane keeps its own clones, one per run. */
   workspaceRoot: string;
   sandboxTimeoutMs: number;
@@ -57,13 +54,7 @@ async function checkout(deps: CheckoutDeps, context: RunContext, sandbox: Sandbo
   const dir = controlCloneDir(deps, context.runId);
   await rm(dir, { recursive: true, force: true });
   await mkdir(path.dirname(dir), { recursive: true });
-  const appOctokit = await deps.github.auth();
-  const token = await mintRepositoryToken(appOctokit, { installationId: context.installationId, repository: context.repository, permissions: readPermissions });
-  try {
-    await deps.git.cloneMirror({ url: `${deps.webUrl}/${context.repository}.git`, dir, token: token.token, branch });
-  } finally {
-    await revokeToken(token.token, deps.apiUrl).catch(() => undefined);
-  }
+  await deps.host.cloneBranch(context, dir, branch);
   const bundleFile = `${dir}.bundle`;
   await deps.git.createBundle(dir, branch, bundleFile);
   const bundleInSandbox = `${sandbox.scratchdir}/repo.bundle`;

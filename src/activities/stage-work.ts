@@ -1,6 +1,7 @@
 // The work a stage does outside the database: run an agent in a sandbox, publish a pull
 // request, release the sandbox. The sandbox/agent/PR implementation plugs in here; the
 // pipeline and both engines only see this port.
+import { PermanentFailure } from "../lib/permanent-failure.ts";
 import type { AgentOutput, PublishOutput } from "../pipeline/activities.ts";
 import type { AgentRole, RunRef } from "../pipeline/types.ts";
 
@@ -22,18 +23,6 @@ export interface StageWork {
   publish(request: PublishRequest, signal: AbortSignal): Promise<PublishOutput>;
   cleanup(run: RunRef): Promise<void>;
 }
-
-/** A failure retrying cannot fix; the run fails with this message as its readable reason. */
-export class PermanentFailure extends Error {
-  readonly permanent = true;
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = "PermanentTaskFailure";
-  }
-}
-
-export const isPermanentFailure = (error: unknown): error is PermanentFailure =>
-  error instanceof Error && (error as { permanent?: unknown }).permanent === true;
 
 /**
  * What runs until sandboxes and agents are configured: every agent stage fails at once with a

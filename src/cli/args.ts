@@ -20,6 +20,9 @@ const optionSpecs = {
   stage: { type: "string" },
   limit: { type: "string" },
   all: { type: "boolean" },
+  "repo-path": { type: "string" },
+  title: { type: "string" },
+  description: { type: "string" },
 } as const satisfies ParseArgsConfig["options"];
 
 export type OptionName = keyof typeof optionSpecs;

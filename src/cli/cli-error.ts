@@ -1,6 +1,6 @@
 // The CLI's one error type. The kind fixes the exit code: scripts tell a mistake in the
-// command line (2) from a refusal or an outage on the server's side (1).
-export type CliErrorKind = "usage" | "config" | "server" | "connection" | "internal";
+// command line (2) from a refusal or an outage on the server's side, or a failed local run (1).
+export type CliErrorKind = "usage" | "config" | "server" | "connection" | "run" | "internal";
 
 export class CliError extends Error {
   constructor(

@@ -1,5 +1,6 @@
 // The shape every command has. prepare() checks the arguments before any token is read or any
 // request made, so a usage error never depends on the server being up.
+import type { Config } from "../config.ts";
 import type { AdminClient } from "./admin-client.ts";
 import type { CommandArgs, OptionName } from "./args.ts";
 
@@ -10,9 +11,18 @@ export interface Output {
   readonly human: string;
   /** A remark for a person only (stderr), never part of --json output. */
   readonly hint?: string;
+  /** The command ran, but what it did failed (a local run): printed, then exit 1. */
+  readonly failed?: string;
 }
 
-export type Action = (client: AdminClient) => Promise<Output>;
+export interface ActionContext {
+  readonly loadConfig: () => Config;
+  /** A progress line for a person (stderr), as work goes on. */
+  readonly progress: (line: string) => void;
+}
+
+/** The client connects on its first request, so commands that never make one need no server. */
+export type Action = (client: AdminClient, context: ActionContext) => Promise<Output>;
 
 export interface OptionHelp {
   readonly name: OptionName;

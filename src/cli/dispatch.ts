@@ -1,12 +1,12 @@
 // From argv to an exit code: find the command, check its arguments, resolve the server and
 // token, run it, print. Every failure ends here as one line on stderr.
 import { ConfigError, type Config } from "../config.ts";
-import { createAdminClient } from "./admin-client.ts";
+import { createAdminClient, type AdminClient } from "./admin-client.ts";
 import { parseCommandLine, type OptionName } from "./args.ts";
 import { CliError, usageError } from "./cli-error.ts";
 import type { Command, Output } from "./command.ts";
 import { commands } from "./commands/index.ts";
-import { resolveConnection } from "./connection.ts";
+import { resolveConnection, type ConnectionOptions } from "./connection.ts";
 import { commandHelp, globalHelp, groupHelp } from "./help.ts";
 import { oneLine, printable } from "./output.ts";
 
@@ -33,14 +33,27 @@ export async function runCli(argv: string[], deps: CliDeps): Promise<number> {
     }
     checkOptions(found.command, line.used);
     const action = found.command.prepare({ positionals: found.rest, values: line.values });
-    const connection = await resolveConnection(line.values, deps.loadConfig);
-    print(await action(createAdminClient(connection)), json, deps);
-    return 0;
+    const output = await action(connectOnFirstRequest(line.values, deps), {
+      loadConfig: deps.loadConfig,
+      progress: (text) => deps.stderr(`${printable(text)}\n`),
+    });
+    print(output, json, deps);
+    return output.failed === undefined ? 0 : 1;
   } catch (error) {
     const failure = toCliError(error);
     deps.stderr(`${formatError(failure, json)}\n`);
     return failure.exitCode;
   }
+}
+
+function connectOnFirstRequest(options: ConnectionOptions, deps: CliDeps): AdminClient {
+  let client: Promise<AdminClient> | undefined;
+  return {
+    async request(method, path, body) {
+      client ??= resolveConnection(options, deps.loadConfig).then(createAdminClient);
+      return (await client).request(method, path, body);
+    },
+  };
 }
 
 function findCommand(positionals: readonly string[], help: boolean): Found {
@@ -72,6 +85,7 @@ function print(output: Output, json: boolean, deps: CliDeps): void {
   }
   deps.stdout(`${printable(output.human)}\n`);
   if (output.hint) deps.stderr(`${output.hint}\n`);
+  if (output.failed !== undefined) deps.stderr(`tasks: ${oneLine(output.failed)}\n`);
 }
 
 function toCliError(error: unknown): CliError {

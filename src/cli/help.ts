@@ -24,7 +24,7 @@ const commandList = (commands: readonly Command[]): string => indent(columns(com
 
 export function globalHelp(commands: readonly Command[]): string {
   return [
-    "tasks: operate a Tasks server through its admin API",
+    "tasks: operate a Tasks server through its admin API, or run a task on a local repository (tasks run)",
     "",
     "Usage: tasks <command> [options]",
     "",

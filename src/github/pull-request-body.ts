@@ -14,7 +14,8 @@ export interface PullRequestBodyInput {
   plan?: string | null;
   reviewNotes?: string | null;
   issueNumber?: number | null;
-  taskUrl: string;
+  /** The task's page; null where there is no server to link to (a local run). */
+  taskUrl: string | null;
   slug: string;
   /** The repository's pull request template, from `readPullRequestTemplate`. */
   template?: string | null;
@@ -44,7 +45,7 @@ export function renderPullRequestBody(input: PullRequestBodyInput): string {
   const footer = [
     "---",
     ...(input.issueNumber ? [`Closes #${input.issueNumber}`] : []),
-    `Opened by Tasks for [${input.slug}](${input.taskUrl}).`,
+    input.taskUrl ? `Opened by Tasks for [${input.slug}](${input.taskUrl}).` : `Opened by Tasks for ${input.slug}.`,
   ].join("\n");
   const separator = "\n\n";
   const head = truncateMarkdown(sections.join(separator), { maxChars: maxPullRequestBodyChars - footer.length - separator.length, keep: "head" });

@@ -8,7 +8,7 @@ import type { Prisma, PrismaClient } from "../generated/prisma/client.ts";
 import type { PipelineActivities } from "../pipeline/activities.ts";
 import { applyResult, nextCommand, startPipeline } from "../pipeline/machine.ts";
 import type { Command, PipelineState, RunRef, StepResult } from "../pipeline/types.ts";
-import { isPermanentFailure } from "../activities/stage-work.ts";
+import { isPermanentFailure } from "../lib/permanent-failure.ts";
 import type { RunMailbox } from "./run-mailbox.ts";
 import { agentRetries, bookkeepingRetries, withRetries, type RetryPolicy } from "./retry.ts";
 import { isUniqueViolation } from "../tasks/db-types.ts";
@@ -22,6 +22,9 @@ export interface ExecuteRunDeps {
   /** Retry pauses; tests shorten them. */
   retries?: { bookkeeping: RetryPolicy; agent: RetryPolicy };
 }
+
+/** How long a cancelled step may take to notice the abort before cleanup goes ahead anyway. */
+const interruptedStepGraceMs = 10_000;
 
 class Shutdown extends Error {}
 /** Another executor recorded this step first: it owns the run now. */
@@ -110,8 +113,13 @@ async function perform(deps: ExecuteRunDeps, run: RunRef, command: Command, mail
   });
   const winner = await Promise.race([work, stopped]);
   if (winner !== "stopped") return winner;
-  // Let the interrupted step settle (the agent sees the abort signal) without waiting on it forever.
-  work.catch((error: unknown) => deps.log.debug({ err: error }, "interrupted step ended"));
+  // The step sees the abort signal (the agent's process group is killed) and reports its own
+  // end, e.g. its check run as cancelled. Give it a bounded moment, so cleanup follows it.
+  const settled = work.then(
+    () => undefined,
+    (error: unknown) => deps.log.debug({ err: error }, "interrupted step ended"),
+  );
+  await Promise.race([settled, new Promise((resolve) => setTimeout(resolve, interruptedStepGraceMs))]);
   if (mailbox.stopReason === "shutdown") throw new Shutdown();
   return { type: "cancelled" };
 }

@@ -1,7 +1,7 @@
 // Bounded retries for the embedded engine, as Temporal's retry policies give the other one:
 // an activity that fails for a reason that may pass (a network blip, a 502) is tried again after
 // a pause; a permanent failure or a cancelled run is not.
-import { isPermanentFailure } from "../activities/stage-work.ts";
+import { isPermanentFailure } from "../lib/permanent-failure.ts";
 import { isAppError } from "../lib/errors.ts";
 
 export interface RetryPolicy {

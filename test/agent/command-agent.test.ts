@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { AgentRunRequest } from "../../src/agent/agent-runtime.ts";
 import { createCommandAgentRuntime } from "../../src/agent/command-agent.ts";
-import { isPermanentFailure, PermanentFailure } from "../../src/activities/stage-work.ts";
+import { isPermanentFailure, PermanentFailure } from "../../src/lib/permanent-failure.ts";
 import { createTempDirSandbox, type TempDirSandbox } from "./test-sandboxes.ts";
 
 let sandbox: TempDirSandbox;

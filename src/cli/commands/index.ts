@@ -5,8 +5,9 @@ import { cancel } from "./cancel.ts";
 import { flagSet } from "./flag.ts";
 import { integrationAdd } from "./integration.ts";
 import { list } from "./list.ts";
+import { run } from "./run.ts";
 import { show } from "./show.ts";
 import { teamCreate, teamList } from "./team.ts";
 import { userAdd } from "./user.ts";
 
-export const commands: readonly Command[] = [teamCreate, teamList, userAdd, apikeyCreate, flagSet, integrationAdd, list, show, cancel];
+export const commands: readonly Command[] = [teamCreate, teamList, userAdd, apikeyCreate, flagSet, integrationAdd, list, show, cancel, run];

@@ -1,0 +1,149 @@
+// The repository on GitHub, through the App: reads with installation clients, clones and
+// pushes with tokens minted for the one repository and revoked straight after, a draft pull
+// request, and each stage as a check run on the commit.
+import type { PrismaClient } from "../generated/prisma/client.ts";
+import type { Logger } from "../lib/logger.ts";
+import { upsertStageCheckRun } from "../github/check-runs.ts";
+import { BranchConflictError, type Git } from "../github/git.ts";
+import { mintRepositoryToken, publishPermissions, readPermissions, revokeToken, type RepositoryPermissions } from "../github/installation-token.ts";
+import { openOrReusePullRequest, readPullRequestTemplate } from "../github/pull-requests.ts";
+import type { GitHubClients, Octokit } from "./github-clients.ts";
+import { repoConfigPath } from "./repo-config.ts";
+import type { ProposedChange, RepositoryHost, StageReport } from "./repository-host.ts";
+import type { RunContext } from "./run-context.ts";
+import { PermanentFailure } from "../lib/permanent-failure.ts";
+import { withoutSecrets } from "./without-secrets.ts";
+
+export interface GitHubRepositoryHostDeps {
+  db: PrismaClient;
+  github: GitHubClients;
+  git: Git;
+  apiUrl: string;
+  webUrl: string;
+  publicUrl: string;
+  log: Logger;
+}
+
+async function readFileAt(octokit: Octokit, owner: string, repo: string, path: string): Promise<string | null> {
+  try {
+    const { data } = await octokit.rest.repos.getContent({ owner, repo, path, mediaType: { format: "raw" } });
+    return typeof data === "string" ? data : Buffer.from(data as unknown as ArrayBuffer).toString("utf8");
+  } catch (error) {
+    if ((error as { status?: number }).status === 404) return null;
+    throw error;
+  }
+}
+
+export function createGitHubRepositoryHost(deps: GitHubRepositoryHostDeps): RepositoryHost {
+  const remoteUrl = (context: RunContext) => `${deps.webUrl}/${context.repository}.git`;
+  const taskUrl = (context: RunContext) => `${deps.publicUrl}/api/tasks/${context.taskId}`;
+
+  async function withToken<T>(context: RunContext, permissions: RepositoryPermissions, use: (token: string) => Promise<T>): Promise<T> {
+    const token = await mintRepositoryToken(await deps.github.auth(), { installationId: context.installationId, repository: context.repository, permissions });
+    try {
+      return await use(token.token);
+    } finally {
+      await revokeToken(token.token, deps.apiUrl).catch(() => undefined);
+    }
+  }
+
+  async function stageName(taskId: string, key: string): Promise<string> {
+    const task = await deps.db.task.findUniqueOrThrow({ where: { id: taskId }, select: { workflowId: true } });
+    return (await deps.db.stage.findUnique({ where: { workflowId_key: { workflowId: task.workflowId, key } } }))?.name ?? key;
+  }
+
+  async function postFinalChecks(context: RunContext, change: ProposedChange): Promise<void> {
+    const octokit = await deps.github.auth(context.installationId);
+    const task = await deps.db.task.findUniqueOrThrow({ where: { id: context.taskId }, select: { workflowId: true } });
+    const stages = await deps.db.stage.findMany({ where: { workflowId: task.workflowId }, orderBy: { position: "asc" } });
+    for (const stage of stages) {
+      const output = change.outputs.find((o) => o.stage === stage.key);
+      if (!output && !stage.opensPullRequest) continue;
+      await upsertStageCheckRun(octokit, {
+        owner: context.owner,
+        repo: context.repo,
+        headSha: change.headSha,
+        stageName: stage.name,
+        externalId: `${context.runId}:${stage.key}`,
+        status: "completed",
+        conclusion: "success",
+        title: `${context.slug}: ${stage.name} done`,
+        summary: await withoutSecrets(`check run ${stage.name}`, output?.text ?? "Pull request opened."),
+        detailsUrl: taskUrl(context),
+      });
+    }
+  }
+
+  return {
+    async readRepository(task) {
+      const [owner, repo] = task.repository.split("/") as [string, string];
+      const octokit = await deps.github.auth(task.installationId);
+      const { data: repository } = await octokit.rest.repos.get({ owner, repo });
+      return { defaultBranch: repository.default_branch, configText: await readFileAt(octokit, owner, repo, repoConfigPath) };
+    },
+
+    async cloneBranch(context, dir, branch) {
+      await withToken(context, readPermissions, (token) => deps.git.cloneMirror({ url: remoteUrl(context), dir, token, branch }));
+    },
+
+    async readPullRequestTemplate(context) {
+      const octokit = await deps.github.auth(context.installationId);
+      return readPullRequestTemplate(octokit, { owner: context.owner, repo: context.repo, ref: context.baseBranch });
+    },
+
+    async pushBranch(context, { dir, branch, headSha }) {
+      await withToken(context, publishPermissions, async (token) => {
+        const remoteSha = await deps.git.remoteBranchSha({ remoteUrl: remoteUrl(context), branch, token });
+        if (remoteSha === headSha) return;
+        try {
+          // A follow-up's clone is the branch itself, so its commit fast-forwards; a first publish creates the branch.
+          await deps.git.pushBranch({ repoDir: dir, remoteUrl: remoteUrl(context), branch, token, expectedRemoteSha: null });
+        } catch (error) {
+          if (error instanceof BranchConflictError) throw new PermanentFailure(`the branch ${branch} has commits Tasks did not make; not overwriting them`);
+          throw error;
+        }
+      });
+    },
+
+    async proposeChange(context, change) {
+      const octokit = await deps.github.auth(context.installationId);
+      const pr = await openOrReusePullRequest(octokit, {
+        owner: context.owner,
+        repo: context.repo,
+        head: change.branch,
+        base: context.baseBranch,
+        title: change.title,
+        body: change.body,
+        draft: context.config.pull_request?.draft ?? true,
+        labels: context.config.pull_request?.labels ?? [],
+      });
+      // The PR's url is what the task records; recorded before the checks so a failed check post cannot lose it.
+      await deps.db.task.update({ where: { id: context.taskId }, data: { prUrl: pr.url } });
+      await postFinalChecks(context, change);
+      return { prUrl: pr.url, note: null };
+    },
+
+    async reportStage(context, report: StageReport) {
+      const run = await deps.db.taskRun.findUniqueOrThrow({ where: { id: context.runId }, select: { baseSha: true } });
+      if (!run.baseSha) return;
+      const summary = await withoutSecrets(`check run ${report.stage}`, report.summary);
+      try {
+        const octokit = await deps.github.auth(context.installationId);
+        await upsertStageCheckRun(octokit, {
+          owner: context.owner,
+          repo: context.repo,
+          headSha: run.baseSha,
+          stageName: await stageName(context.taskId, report.stage),
+          externalId: `${context.runId}:${report.stage}`,
+          status: report.status,
+          ...(report.conclusion ? { conclusion: report.conclusion } : {}),
+          title: `${context.slug}: ${report.status === "in_progress" ? "running" : report.conclusion}`,
+          summary,
+          detailsUrl: taskUrl(context),
+        });
+      } catch (error) {
+        deps.log.warn({ err: error, runId: context.runId, stage: report.stage }, "could not update the check run");
+      }
+    },
+  };
+}
