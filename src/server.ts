@@ -101,6 +101,7 @@ export async function startServer(config: Config, log: Logger, overrides: Server
     path: config.github.webhookPath,
     secret: configured ? config.github.webhookSecret : undefined,
     recordDelivery: (delivery) => tasks.recordDelivery(delivery),
+    forgetDelivery: (id) => tasks.forgetDelivery(id),
     dispatch: async (event) => probot!.receive(event),
     log: log.child({ name: "ingress" }),
   });

@@ -14,6 +14,8 @@ export interface WebhookIngressDeps {
   /** Undefined until the app is configured: every delivery is then refused. */
   secret: string | undefined;
   recordDelivery(delivery: { id: string; event: string; action: string | undefined }): Promise<boolean>;
+  /** Forgets a delivery whose handling failed, so a redelivery from GitHub is handled again. */
+  forgetDelivery(id: string): Promise<void>;
   dispatch(event: EmitterWebhookEvent): Promise<void>;
   log: Logger;
 }
@@ -89,7 +91,10 @@ export function createWebhookIngress(deps: WebhookIngressDeps): WebhookIngress {
     const log = deps.log.child({ deliveryId: event.id, event: event.name });
     const work = new Promise<void>((resolve) => setImmediate(resolve))
       .then(() => deps.dispatch(event))
-      .catch((error: unknown) => log.error({ err: error }, "webhook handler failed"))
+      .catch(async (error: unknown) => {
+        log.error({ err: error }, "webhook handler failed; a redelivery will be handled again");
+        await deps.forgetDelivery(event.id).catch((forgetError: unknown) => log.error({ err: forgetError }, "could not forget the failed delivery"));
+      })
       .finally(() => inFlight.delete(work));
     inFlight.add(work);
   }

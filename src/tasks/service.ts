@@ -11,7 +11,7 @@ import {
   unsuspendInstallation,
   type InstallationInfo,
 } from "./github-installations.ts";
-import { recordDelivery } from "./webhook-deliveries.ts";
+import { forgetDelivery, recordDelivery } from "./webhook-deliveries.ts";
 import type { Db } from "./db-types.ts";
 import { setLocalFlag, type FlagChecker } from "./feature-flags.ts";
 import type { Orchestrator } from "./orchestrator.ts";
@@ -52,6 +52,7 @@ export function createTasksService(deps: TasksServiceDeps) {
 
     // GitHub-facing operations (app/ handlers).
     recordDelivery: (delivery: { id: string; event: string; action: string | undefined }) => recordDelivery(db, delivery),
+    forgetDelivery: (id: string) => forgetDelivery(db, id),
     linkInstallation: (info: InstallationInfo) => linkInstallation(deps, info),
     changeInstallationRepositories: (installationId: number, added: string[], removed: string[]) =>
       changeInstallationRepositories(db, installationId, added, removed),

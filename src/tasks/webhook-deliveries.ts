@@ -10,3 +10,7 @@ export async function recordDelivery(db: Db, delivery: { id: string; event: stri
     ON CONFLICT (id) DO NOTHING`;
   return inserted === 1;
 }
+
+export async function forgetDelivery(db: Db, id: string): Promise<void> {
+  await db.webhookDelivery.deleteMany({ where: { id } });
+}

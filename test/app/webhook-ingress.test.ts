@@ -72,6 +72,36 @@ describe.each(testDatabases)("webhook ingress on %s", (kind) => {
   });
 });
 
+describe("a delivery whose handling failed", () => {
+  it("is handled again when GitHub redelivers it", async () => {
+    allowOnlyLocalhost();
+    const server = await startTestServer("pglite", { env: githubAppEnv, Octokit: TestOctokit });
+    try {
+      await deliver(server.url, { event: "installation", payload: installationEvent("created", { repositories: ["posthog/posthog"] }) });
+      await server.webhooksIdle();
+      const id = "5f2e0a10-0000-4000-8000-0000000000ff";
+      const payload = issuesLabeled("task");
+      // GitHub's API fails while the first delivery is handled.
+      const failing = nock("https://api.github.com").post("/app/installations/4242/access_tokens").optionally().reply(201, { token: "t", expires_at: "2999-01-01T00:00:00Z" })
+        .get("/repos/posthog/posthog/collaborators/octocat/permission").reply(502, { message: "Bad Gateway" });
+      expect((await deliver(server.url, { event: "issues", payload, id })).status).toBe(202);
+      await server.webhooksIdle();
+      expect(failing.pendingMocks()).toEqual([]);
+      expect(await server.db.prisma.task.count()).toBe(0);
+
+      const github = new GitHubMock().permission("octocat", "write").issueReaction().listComments().createComment();
+      expect((await deliver(server.url, { event: "issues", payload, id })).status).toBe(202);
+      await server.webhooksIdle();
+      expect(await server.db.prisma.task.count()).toBe(1);
+      expect(github.pending()).toEqual([]);
+    } finally {
+      await server.close();
+      nock.cleanAll();
+      nock.enableNetConnect();
+    }
+  });
+});
+
 describe("webhook ingress without a configured app", () => {
   it("refuses every delivery", async () => {
     const server = await startTestServer("pglite");
