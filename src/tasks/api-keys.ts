@@ -32,13 +32,20 @@ export async function createApiKey(db: Db, teamId: string, name: string): Promis
 const unauthorized = () =>
   new AppError("unauthorized", "unauthorized", "a valid team API key is required: Authorization: Bearer tsk_…");
 
+// last_used_at is for operators ("is this key still in use?"): minute precision is plenty, so
+// it is written at most once a minute per key rather than on every request.
+const lastUsedPrecisionMs = 60_000;
+
 /** Returns the team id the key belongs to, or throws `unauthorized`. */
-export async function verifyApiKey(db: Db, presented: string): Promise<{ teamId: string; keyId: string }> {
+export async function verifyApiKey(db: Db, presented: string, now = new Date()): Promise<{ teamId: string; keyId: string }> {
   const match = keyPattern.exec(presented);
   const row = match ? await db.apiKey.findUnique({ where: { lookup: match[1]! } }) : null;
   const presentedHash = hashSecret(match?.[2] ?? presented);
   const storedHash = row ? Buffer.from(row.secretHash) : decoyHash;
   const equal = timingSafeEqual(presentedHash, storedHash);
   if (!row || !equal || row.revokedAt) throw unauthorized();
+  if (!row.lastUsedAt || now.getTime() - row.lastUsedAt.getTime() >= lastUsedPrecisionMs) {
+    await db.apiKey.update({ where: { id: row.id }, data: { lastUsedAt: now } });
+  }
   return { teamId: row.teamId, keyId: row.id };
 }

@@ -84,6 +84,9 @@ describe.each(testDatabases)("admin API on %s", (kind) => {
     expect(key.status).toBe(201);
     expect(key.body.key).toMatch(/^tsk_[A-Za-z0-9]{12}_[A-Za-z0-9_-]{43}$/);
     const stored = await server.db.prisma.apiKey.findUniqueOrThrow({ where: { id: key.body.id } });
+    expect(stored.lastUsedAt).toBeNull();
+    await client(server.url, key.body.key)("GET", "/api/tasks");
+    expect((await server.db.prisma.apiKey.findUniqueOrThrow({ where: { id: key.body.id } })).lastUsedAt).toBeInstanceOf(Date);
     const secret = (key.body.key as string).slice("tsk_".length + 12 + 1);
     expect(secret).toHaveLength(43);
     expect(JSON.stringify(stored)).not.toContain(secret);
