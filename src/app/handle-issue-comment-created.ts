@@ -7,7 +7,7 @@ import type { TaskView } from "../tasks/task-view.ts";
 import { replyOnIssue, taskUrl, type AppDeps } from "./app-deps.ts";
 import { authorizeSender } from "./authorize-sender.ts";
 import { parseTaskCommand, type TaskCommand } from "./parse-task-command.ts";
-import { startIssueTask, updateTracking } from "./start-issue-task.ts";
+import { issueTriggerFrom, startIssueTask, updateTracking } from "./start-issue-task.ts";
 
 type CommentContext = Context<"issue_comment.created">;
 
@@ -22,13 +22,7 @@ export async function handleIssueCommentCreated(deps: AppDeps, context: CommentC
   const pullRequest = payload.issue.pull_request;
   if (command.kind === "create" && !pullRequest) {
     await startIssueTask(deps, {
-      octokit: context.octokit,
-      issue: context.issue(),
-      repository: payload.repository.full_name,
-      installationId: payload.installation.id,
-      title: payload.issue.title,
-      body: payload.issue.body ?? "",
-      sender: payload.sender,
+      ...issueTriggerFrom(context, payload.installation.id),
       source: "comment",
       instructions: command.instructions,
       react,

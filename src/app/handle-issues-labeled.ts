@@ -1,6 +1,6 @@
 import type { Context } from "probot";
 import type { AppDeps } from "./app-deps.ts";
-import { startIssueTask } from "./start-issue-task.ts";
+import { issueTriggerFrom, startIssueTask } from "./start-issue-task.ts";
 
 /** `issues.labeled` with TASKS_LABEL starts a task from the issue. */
 export async function handleIssuesLabeled(deps: AppDeps, context: Context<"issues.labeled">): Promise<void> {
@@ -8,13 +8,7 @@ export async function handleIssuesLabeled(deps: AppDeps, context: Context<"issue
   if (payload.label?.name !== deps.label || !payload.installation) return;
   if (payload.issue.pull_request) return;
   await startIssueTask(deps, {
-    octokit: context.octokit,
-    issue: context.issue(),
-    repository: payload.repository.full_name,
-    installationId: payload.installation.id,
-    title: payload.issue.title,
-    body: payload.issue.body ?? "",
-    sender: payload.sender,
+    ...issueTriggerFrom(context, payload.installation.id),
     source: "label",
     react: async () => {
       await context.octokit.rest.reactions.createForIssue({ ...context.issue(), content: "eyes" });

@@ -23,6 +23,32 @@ export interface IssueTrigger {
   react(): Promise<void>;
 }
 
+/** What both trigger events carry about the issue, whichever event it is. */
+export interface IssueEventContext {
+  octokit: Octokit;
+  issue(): IssueRef;
+  payload: {
+    repository: { full_name: string };
+    installation?: { id: number } | undefined;
+    issue: { title: string; body?: string | null };
+    sender: { login: string; id: number; type: string };
+  };
+}
+
+/** The parts of an IssueTrigger that come straight from the event. */
+export function issueTriggerFrom(context: IssueEventContext, installationId: number): Omit<IssueTrigger, "source" | "react" | "instructions"> {
+  const { payload } = context;
+  return {
+    octokit: context.octokit,
+    issue: context.issue(),
+    repository: payload.repository.full_name,
+    installationId,
+    title: payload.issue.title,
+    body: payload.issue.body ?? "",
+    sender: payload.sender,
+  };
+}
+
 export async function startIssueTask(deps: AppDeps, trigger: IssueTrigger): Promise<void> {
   const { tasks, log } = deps;
   const integration = await tasks.findInstalledRepository(trigger.installationId, trigger.repository);
