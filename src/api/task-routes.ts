@@ -116,6 +116,9 @@ export function createTaskRoutes(tasks: TasksService) {
   app.openapi(taskAction("run", "Start a new run (after a failure or cancel)"), async (c) =>
     c.json(await tasks.runTask(c.get("teamId"), c.req.valid("param").task, c.get("actor")), 200),
   );
+  app.openapi(taskAction("approve", "Release the stage the task waits at, moving it to the next"), async (c) =>
+    c.json(await tasks.approveTask(c.get("teamId"), c.req.valid("param").task, c.get("actor")), 200),
+  );
   app.openapi(taskAction("cancel", "Cancel the task and stop its run"), async (c) =>
     c.json(await tasks.cancelTask(c.get("teamId"), c.req.valid("param").task, c.get("actor")), 200),
   );

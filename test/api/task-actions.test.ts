@@ -180,6 +180,18 @@ describe.each(testDatabases)("task API on %s", (kind) => {
       expect((await api("POST", `/api/tasks/${task.id}/stage`, { stage: "plan" })).status).toBe(409);
     });
 
+    it("approves a stage that waits for approval, and refuses when nothing waits", async () => {
+      const task = (await create()).body;
+      const early = await api("POST", `/api/tasks/${task.id}/approve`);
+      expect(early.status).toBe(409);
+      expect(early.body.error.code).toBe("not_waiting");
+      await server.db.prisma.task.update({ where: { id: task.id }, data: { status: "waiting_approval" } });
+      const approved = await api("POST", `/api/tasks/${task.slug}/approve`);
+      expect(approved.status).toBe(200);
+      expect(approved.body.stage).toEqual({ key: "code", name: "Code" });
+      expect((server.orchestrator as RecordingOrchestrator).moves).toContainEqual(expect.objectContaining({ stageKey: "code", run: expect.objectContaining({ taskId: task.id }) }));
+    });
+
     it("answers 403 to a run while the tasks flag is off", async () => {
       const task = (await create()).body;
       await api("POST", `/api/tasks/${task.id}/cancel`);
