@@ -156,22 +156,29 @@ describe.each(testDatabases)("embedded runner on %s", (kind) => {
     expect(cancelled.events.map((e) => e.type)).toContain("run_cancelled");
   });
 
-  it("runs at most TASKS_CONCURRENCY tasks at once and queues the rest in order", async () => {
+  it("runs at most TASKS_CONCURRENCY tasks at once", async () => {
     const releases: (() => void)[] = [];
     const { work, runner, create } = await setup(
       { agent: (request) => (request.stage === "plan" ? new Promise((resolve) => releases.push(() => resolve({ verdict: null, outputRef: null }))) : { verdict: null, outputRef: null }) },
       2,
     );
-    const created = [];
-    for (let i = 0; i < 5; i += 1) created.push((await create(`task ${i}`)).task);
+    for (let i = 0; i < 5; i += 1) await create(`task ${i}`);
     await waitFor(async () => releases.length === 2);
     expect(work.running).toBe(2);
     const releaseAll = setInterval(() => releases.splice(0).forEach((release) => release()), 20);
     await runner.idle();
     clearInterval(releaseAll);
     expect(work.maxRunning).toBe(2);
-    const planOrder = work.agentCalls.filter((c) => c.stage === "plan").map((c) => c.taskId);
-    expect(planOrder).toEqual(created.map((t) => t.id));
+    expect(work.agentCalls.filter((c) => c.stage === "plan")).toHaveLength(5);
+  });
+
+  it("starts queued tasks in the order they were created", async () => {
+    const { work, runner, create } = await setup({}, 1);
+    const created = [];
+    for (let i = 0; i < 4; i += 1) created.push((await create(`task ${i}`)).task);
+    await runner.idle();
+    // One at a time, so each run's first agent call follows the previous run's last.
+    expect(work.agentCalls.filter((c) => c.stage === "plan").map((c) => c.taskId)).toEqual(created.map((t) => t.id));
   });
 
   it("resumes after a restart without repeating completed steps", async () => {
