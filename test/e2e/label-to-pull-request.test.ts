@@ -77,7 +77,7 @@ async function label(world: World, title = "Dark mode for the settings page") {
 
 /** Done means the engine recorded the run's finish step: outcome, GitHub updates and cleanup all ran. */
 async function waitForRun(world: World, taskId: string, attempt = 1) {
-  for (let i = 0; i < 600; i += 1) {
+  for (let i = 0; i < 1800; i += 1) {
     const steps = await world.server.db.prisma.runStep.findMany({ where: { run: { taskId, attempt } } });
     if (steps.some((step) => (step.command as { type: string }).type === "finish")) return world.server.tasks.getTask(undefined, taskId);
     await new Promise((resolve) => setTimeout(resolve, 50));
@@ -211,7 +211,7 @@ describe("label → draft pull request", () => {
         return "";
       }
     };
-    for (let i = 0; i < 400 && !running(); i += 1) await new Promise((resolve) => setTimeout(resolve, 50));
+    for (let i = 0; i < 1200 && !running(); i += 1) await new Promise((resolve) => setTimeout(resolve, 50));
     expect(running()).not.toBe("");
     const cancel = await fetch(`${world.server.url}/api/admin/tasks/${task.id}/cancel`, { method: "POST", headers: { authorization: "Bearer test-admin-token-0123456789abcdef" } });
     expect(cancel.status).toBe(200);

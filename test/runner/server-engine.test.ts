@@ -25,7 +25,7 @@ describe("the server runs tasks on the embedded runner by default", () => {
     const created = await api("POST", "/api/tasks", { title: "t", description: "d", origin_product: "user_created", user_id: seed.userId, repository: seed.repository });
     expect(created.status).toBe(201);
     let detail = (await api("GET", `/api/tasks/${created.body.id}`)).body;
-    for (let i = 0; i < 200 && detail.status !== "completed"; i += 1) {
+    for (let i = 0; i < 1200 && detail.status !== "completed"; i += 1) {
       await new Promise((resolve) => setTimeout(resolve, 25));
       detail = (await api("GET", `/api/tasks/${created.body.id}`)).body;
     }
@@ -46,7 +46,7 @@ describe("without stage work configured", () => {
       const api = client(server.url, seed.apiKey);
       const created = await api("POST", "/api/tasks", { title: "t", description: "d", origin_product: "user_created", user_id: seed.userId, repository: seed.repository });
       let detail = (await api("GET", `/api/tasks/${created.body.id}`)).body;
-      for (let i = 0; i < 200 && detail.status !== "failed"; i += 1) {
+      for (let i = 0; i < 1200 && detail.status !== "failed"; i += 1) {
         await new Promise((resolve) => setTimeout(resolve, 25));
         detail = (await api("GET", `/api/tasks/${created.body.id}`)).body;
       }
