@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { AgentRunRequest } from "../../src/agent/agent-runtime.ts";
 import { createCommandAgentRuntime } from "../../src/agent/command-agent.ts";
 import { isPermanentFailure, PermanentFailure } from "../../src/lib/permanent-failure.ts";
-import { createTempDirSandbox, type TempDirSandbox } from "./test-sandboxes.ts";
+import { agentRequest, createTempDirSandbox, failureOf, type TempDirSandbox } from "./test-sandboxes.ts";
 
 let sandbox: TempDirSandbox;
 beforeEach(async () => {
@@ -16,27 +16,8 @@ afterEach(async () => {
 });
 
 function request(overrides: Partial<AgentRunRequest> = {}): AgentRunRequest & { lines: string[] } {
-  const lines: string[] = [];
-  return {
-    role: "coder",
-    slug: "POS-12",
-    prompt: "# Prompt\nDo the work.\n",
-    sandbox,
-    timeoutMs: 10_000,
-    signal: new AbortController().signal,
-    onOutput: (line) => lines.push(line),
-    lines,
-    ...overrides,
-  };
-}
-
-async function failureOf(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error("expected the run to fail");
+  const { request, lines } = agentRequest(sandbox, "# Prompt\nDo the work.\n", { timeoutMs: 10_000, ...overrides });
+  return { ...request, lines };
 }
 
 describe("command agent", () => {

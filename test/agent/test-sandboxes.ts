@@ -6,6 +6,7 @@ import { spawn } from "node:child_process";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
+import type { AgentRunRequest } from "../../src/agent/agent-runtime.ts";
 import type { ExecOptions, ExecResult, Sandbox } from "../../src/sandbox/sandbox.ts";
 
 export interface ExecCall {
@@ -150,4 +151,30 @@ export function chunked(text: string, size: number): string[] {
   const chunks: string[] = [];
   for (let i = 0; i < text.length; i += size) chunks.push(text.slice(i, i + size));
   return chunks;
+}
+
+/** An agent request against `sandbox`, collecting streamed lines; `overrides` win. */
+export function agentRequest(sandbox: Sandbox, prompt: string, overrides: Partial<AgentRunRequest> = {}): { request: AgentRunRequest; lines: string[] } {
+  const lines: string[] = [];
+  const request: AgentRunRequest = {
+    role: "coder",
+    slug: "POS-12",
+    prompt,
+    sandbox,
+    timeoutMs: 60_000,
+    signal: new AbortController().signal,
+    onOutput: (line) => lines.push(line),
+    ...overrides,
+  };
+  return { request, lines };
+}
+
+/** The error a promise rejects with; fails the test when it resolves. */
+export async function failureOf(promise: Promise<unknown>): Promise<Error> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as Error;
+  }
+  throw new Error("expected the run to fail");
 }
