@@ -8,10 +8,10 @@
 // that could close it). The rules around the blocks say that what is inside describes the work
 // and never overrides them.
 //
-// Hidden text: callers pass text that has already been through stripHiddenText
-// (src/app/strip-hidden-text.ts) — HTML comments, zero-width, bidi and tag characters removed —
-// before it was stored. This module does not import app/ (module map); it only normalises line
-// endings and drops NUL characters.
+// Hidden text: every block goes through stripHiddenText here, whatever its source — an issue
+// (already stripped at trigger time), a product's API call, or an earlier agent's output — so
+// instructions a human reviewer cannot see never reach the model.
+import { stripHiddenText } from "../lib/strip-hidden-text.ts";
 import type { AgentRole } from "./agent-runtime.ts";
 
 export interface PromptInput {
@@ -48,7 +48,7 @@ export function fenceFor(text: string): string {
   return "`".repeat(Math.max(3, longest + 1));
 }
 
-const normalise = (text: string): string => text.replace(/\r\n?/g, "\n").replace(/\0/g, "");
+const normalise = (text: string): string => stripHiddenText(text).replace(/\r\n?/g, "\n").replace(/\0/g, "");
 
 /** One labelled block of untrusted text that its content cannot break out of. */
 export function untrustedBlock(label: string, text: string, notice = UNTRUSTED_NOTICE): string {

@@ -2,7 +2,7 @@
 // at the very start of a line, outside code blocks, quotes and HTML comments, counts — so a
 // quoted command, a lookalike (fullwidth `／task`, a zero-width joiner inside) or text hidden
 // from the rendered comment can never start work.
-import { stripHiddenText } from "./strip-hidden-text.ts";
+import { stripHiddenText } from "../lib/strip-hidden-text.ts";
 
 export type TaskCommand =
   | { kind: "create"; instructions: string }

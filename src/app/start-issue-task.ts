@@ -5,7 +5,7 @@ import { renderTrackingComment, upsertTrackingComment } from "../github/tracking
 import type { TaskView } from "../tasks/task-view.ts";
 import { taskUrl, replyOnIssue, type AppDeps, type IssueRef, type Octokit } from "./app-deps.ts";
 import { authorizeSender } from "./authorize-sender.ts";
-import { stripHiddenText } from "./strip-hidden-text.ts";
+import { stripHiddenText } from "../lib/strip-hidden-text.ts";
 
 export interface IssueTrigger {
   octokit: Octokit;

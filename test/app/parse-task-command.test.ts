@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { parseTaskCommand } from "../../src/app/parse-task-command.ts";
-import { stripHiddenText } from "../../src/app/strip-hidden-text.ts";
+import { stripHiddenText } from "../../src/lib/strip-hidden-text.ts";
 
 describe("parseTaskCommand", () => {
   it.each([
