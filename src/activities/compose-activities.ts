@@ -72,7 +72,8 @@ export function createSandboxStageWorkFromConfig(config: Config, deps: { db: Pri
       const kind = runtime ?? config.agent.kind;
       let agent = runtimes.get(kind);
       if (!agent) {
-        agent = createAgentRuntime({ ...config.agent, kind });
+        // Codex skips its own sandbox only inside E2B's, which is the isolation boundary there.
+        agent = createAgentRuntime({ ...config.agent, kind }, { sandboxKind: config.sandbox.kind });
         runtimes.set(kind, agent);
       }
       return agent;

@@ -124,10 +124,11 @@ export function createGitHubRepositoryHost(deps: GitHubRepositoryHostDeps): Repo
     },
 
     async reportStage(context, report: StageReport) {
-      const run = await deps.db.taskRun.findUniqueOrThrow({ where: { id: context.runId }, select: { baseSha: true } });
-      if (!run.baseSha) return;
-      const summary = await withoutSecrets(`check run ${report.stage}`, report.summary);
+      // Progress must never fail the stage it reports on: every step is inside the try.
       try {
+        const run = await deps.db.taskRun.findUniqueOrThrow({ where: { id: context.runId }, select: { baseSha: true } });
+        if (!run.baseSha) return;
+        const summary = await withoutSecrets(`check run ${report.stage}`, report.summary);
         const octokit = await deps.github.auth(context.installationId);
         await upsertStageCheckRun(octokit, {
           owner: context.owner,
