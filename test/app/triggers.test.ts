@@ -29,6 +29,21 @@ describe.each(testDatabases)("GitHub triggers on %s", (kind) => {
     expect(res.status).toBe(202);
     await server.webhooksIdle();
   }
+  // Requests to GitHub that no interceptor expected: nock refuses them, and a handler would only log it.
+  const unexpected: string[] = [];
+  const recordUnexpected = (req: { method?: string; path?: string; host?: string }) => unexpected.push(`${req.method} ${req.host ?? ""}${req.path ?? ""}`);
+  beforeAll(() => {
+    nock.emitter.on("no match", recordUnexpected);
+  });
+  afterAll(() => {
+    nock.emitter.removeListener("no match", recordUnexpected);
+  });
+  const githubCallsDuring = async (work: () => Promise<void>): Promise<string[]> => {
+    unexpected.length = 0;
+    await work();
+    return unexpected.filter((request) => !/127\.0\.0\.1|localhost/.test(request));
+  };
+
   const tasksOf = (issue: number) => server.db.prisma.task.findMany({ where: { issueNumber: issue }, include: { runs: true } });
 
   it("starts a task from the label for a writer: 👀, a task from the stripped issue text, one tracking comment", async () => {
@@ -84,7 +99,7 @@ describe.each(testDatabases)("GitHub triggers on %s", (kind) => {
     ["another label", issuesLabeled("bug")],
   ])("ignores %s without calling GitHub", async (_name, payload) => {
     const before = await server.db.prisma.task.count();
-    await send("issues", payload);
+    expect(await githubCallsDuring(() => send("issues", payload))).toEqual([]);
     expect(await server.db.prisma.task.count()).toBe(before);
   });
 
@@ -97,13 +112,13 @@ describe.each(testDatabases)("GitHub triggers on %s", (kind) => {
     ["a plain comment", issueCommentCreated("Looks good to me")],
   ])("ignores %s without calling GitHub", async (_name, payload) => {
     const before = await server.db.prisma.task.count();
-    await send("issue_comment", payload);
+    expect(await githubCallsDuring(() => send("issue_comment", payload))).toEqual([]);
     expect(await server.db.prisma.task.count()).toBe(before);
   });
 
   it("ignores triggers from a repository the installation does not cover", async () => {
     const before = await server.db.prisma.task.count();
-    await send("issues", issuesLabeled("task", { repo: "not-installed" }));
+    expect(await githubCallsDuring(() => send("issues", issuesLabeled("task", { repo: "not-installed" })))).toEqual([]);
     expect(await server.db.prisma.task.count()).toBe(before);
   });
 
