@@ -7,7 +7,7 @@ import { performance } from "node:perf_hooks";
 import { pino } from "pino";
 import { loadConfig } from "../src/config.ts";
 import { startServer } from "../src/server.ts";
-import { createRecordingOrchestrator } from "../src/tasks/orchestrator.ts";
+import { createRecordingOrchestrator } from "../test/helpers/recording-orchestrator.ts";
 import { createEmptyPostgresDatabase, databaseUrl, dropPostgresDatabase, withAdminClient } from "../test/helpers/databases.ts";
 import { adminToken, freePort, seedTeam } from "../test/helpers/server.ts";
 

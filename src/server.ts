@@ -1,9 +1,8 @@
-// Composition root: builds every component from the configuration and starts the one HTTP
-// server (Probot's) that serves GitHub webhooks and the API on the same port.
+// The web process: the parts from compose.ts, plus the one HTTP server (Probot's) that serves
+// GitHub webhooks, the API and the setup flow on the same port.
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { PostHog } from "posthog-node";
 import { Probot, Server, type ProbotOctokit } from "probot";
 import { createGitHubApp } from "./app/create-github-app.ts";
 import { createSetupFlow } from "./app/setup-flow.ts";
@@ -16,11 +15,10 @@ import { openDatabase, type Database } from "./db/open-database.ts";
 import { resolveAdminToken } from "./lib/admin-token.ts";
 import type { Logger } from "./lib/logger.ts";
 import { readPrivateKey } from "./lib/private-key.ts";
-import { createLocalFlagChecker, createPostHogFlagChecker, type FlagChecker } from "./tasks/feature-flags.ts";
+import type { FlagChecker } from "./tasks/feature-flags.ts";
 import type { Orchestrator } from "./tasks/orchestrator.ts";
-import { composeActivities } from "./activities/compose-activities.ts";
-import type { StageWork } from "./activities/stage-work.ts";
-import { createEmbeddedRunner, type EmbeddedRunner } from "./runner/embedded-runner.ts";
+import { createEngine, createFlags } from "./compose.ts";
+import type { StageWork } from "./stage-work/stage-work.ts";
 import { createTasksService, type TasksService } from "./tasks/service.ts";
 
 export const version: string = (JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string }).version;
@@ -59,9 +57,16 @@ export async function startServer(config: Config, log: Logger, overrides: Server
   const database = overrides.database ?? (await openDatabase(config.database, log.child({ name: "db" })));
   if (database.migrated.length > 0) log.info({ migrations: database.migrated }, "applied database migrations");
 
-  const posthog = !overrides.flags && config.posthog ? new PostHog(config.posthog.apiKey, { host: config.posthog.host }) : undefined;
-  const flags = overrides.flags ?? (posthog ? createPostHogFlagChecker(posthog) : createLocalFlagChecker(database.prisma));
-  const engine = overrides.orchestrator ? undefined : await createEngine(config, database, flags, overrides, log);
+  const ownFlags = overrides.flags ? undefined : createFlags(config, database);
+  const flags = overrides.flags ?? ownFlags!.flags;
+  const engine = overrides.orchestrator
+    ? undefined
+    : await createEngine(config, database, {
+        flags,
+        log,
+        ...(overrides.stageWork ? { stageWork: overrides.stageWork } : {}),
+        ...(overrides.Octokit ? { Octokit: overrides.Octokit } : {}),
+      });
   const orchestrator = overrides.orchestrator ?? engine!.orchestrator;
   const tasks = createTasksService({ db: database.prisma, flags, orchestrator, log: log.child({ name: "tasks" }) });
 
@@ -141,40 +146,8 @@ export async function startServer(config: Config, log: Logger, overrides: Server
       await server.stop();
       await ingress.idle();
       await engine?.stop();
-      await posthog?.shutdown();
+      await ownFlags?.close();
       if (!overrides.database) await database.close();
     },
-  };
-}
-
-interface Engine {
-  orchestrator: Orchestrator;
-  start(): Promise<void>;
-  stop(): Promise<void>;
-}
-
-/** The embedded runner by default; Temporal when TEMPORAL_ADDRESS is set. */
-async function createEngine(config: Config, database: Database, flags: FlagChecker, overrides: ServerOverrides, log: Logger): Promise<Engine> {
-  if (config.orchestrator.kind === "temporal") {
-    const { connectTemporalOrchestrator } = await import("./temporal/temporal-orchestrator.ts");
-    const orchestrator = await connectTemporalOrchestrator(config.orchestrator);
-    return { orchestrator, start: async () => undefined, stop: () => orchestrator.close() };
-  }
-  const activities = composeActivities(config, {
-    db: database.prisma,
-    flags,
-    log: log.child({ name: "activities" }),
-    privateKey: readPrivateKey(config),
-    ...(overrides.stageWork ? { stageWork: overrides.stageWork } : {}),
-    ...(overrides.Octokit ? { Octokit: overrides.Octokit } : {}),
-  });
-  const runner: EmbeddedRunner = createEmbeddedRunner({ db: database.prisma, activities, concurrency: config.orchestrator.concurrency, log: log.child({ name: "runner" }) });
-  return {
-    orchestrator: runner,
-    start: async () => {
-      const resumed = await runner.resume();
-      if (resumed > 0) log.info({ resumed }, "resumed unfinished runs");
-    },
-    stop: () => runner.stop(),
   };
 }

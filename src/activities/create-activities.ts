@@ -6,7 +6,7 @@ import type { PipelineActivities } from "../pipeline/activities.ts";
 import { defaultMaxReviewLoops } from "../pipeline/machine.ts";
 import type { Outcome, PipelineInput, RunRef, StageSpec } from "../pipeline/types.ts";
 import { tasksFlag, type FlagChecker } from "../tasks/feature-flags.ts";
-import type { StageWork } from "./stage-work.ts";
+import type { StageWork } from "../stage-work/stage-work.ts";
 import type { ProgressReporter } from "./github-progress.ts";
 
 export interface ActivityDeps {

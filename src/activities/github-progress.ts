@@ -3,10 +3,10 @@
 import type { Logger } from "../lib/logger.ts";
 import type { PrismaClient } from "../generated/prisma/client.ts";
 import { renderTrackingComment, upsertTrackingComment } from "../github/tracking-comment.ts";
-import { maxBodyChars, truncateMarkdown } from "../publish/github-limits.ts";
+import { maxBodyChars, truncateMarkdown } from "../github/github-limits.ts";
 import { scanForSecrets } from "../publish/secret-scan.ts";
 import type { RunRef } from "../pipeline/types.ts";
-import type { GitHubClients } from "./github-clients.ts";
+import type { GitHubClients } from "../github/github-clients.ts";
 
 export interface ProgressReporter {
   /** Brings the task's GitHub surfaces up to date with the database; never throws. */

@@ -4,13 +4,13 @@
 import { stat } from "node:fs/promises";
 import path from "node:path";
 import { pino } from "pino";
-import { createSandboxStageWorkFromConfig, createControlGit } from "../activities/compose-activities.ts";
+import { createSandboxStageWorkFromConfig, createControlGit } from "../compose.ts";
 import { createPipelineActivities } from "../activities/create-activities.ts";
-import { createLocalRepositoryHost, type LocalPullRequestText } from "../activities/local-repository-host.ts";
+import { createLocalRepositoryHost, type LocalPullRequestText } from "../repository-host/local-repository-host.ts";
 import type { Config } from "../config.ts";
 import { openDatabase } from "../db/open-database.ts";
 import type { PrismaClient } from "../generated/prisma/client.ts";
-import { createGitRunner, type GitRunner } from "../github/git-runner.ts";
+import { createGitRunner, type GitRunner } from "../git/git-runner.ts";
 import { createEmbeddedRunner } from "../runner/embedded-runner.ts";
 import { createLocalFlagChecker } from "../tasks/feature-flags.ts";
 import { createTasksService } from "../tasks/service.ts";

@@ -3,7 +3,7 @@
 // Conclusions are honest: a failed stage is `failure`, never `neutral` or `skipped`.
 import type { ProbotOctokit } from "probot";
 import { AppError } from "../lib/errors.ts";
-import { maxCheckOutputBytes, truncateMarkdown } from "../publish/github-limits.ts";
+import { maxCheckOutputBytes, truncateMarkdown } from "./github-limits.ts";
 
 type Octokit = InstanceType<typeof ProbotOctokit>;
 

@@ -4,7 +4,7 @@
 // filled in: templates are free-form (checklists, HTML comments, prompts for humans), and the
 // person who reviews and un-drafts the PR is the one who can honestly tick them.
 // The footer (`Closes #N`, the task link) is never truncated away: only the text above it is cut.
-import { maxBodyChars, truncateMarkdown } from "../publish/github-limits.ts";
+import { maxBodyChars, truncateMarkdown } from "./github-limits.ts";
 
 /** GitHub rejects a pull request body longer than this. */
 export const maxPullRequestBodyChars = maxBodyChars;

@@ -3,13 +3,11 @@
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { DefaultLogger, NativeConnection, Runtime, Worker, type LogEntry } from "@temporalio/worker";
-import { PostHog } from "posthog-node";
-import { composeActivities } from "../activities/compose-activities.ts";
+import { composeActivities, createFlags } from "../compose.ts";
 import { readPrivateKey } from "../lib/private-key.ts";
 import { ConfigError, loadConfig } from "../config.ts";
 import { openDatabase } from "../db/open-database.ts";
 import { createLogger, type Logger } from "../lib/logger.ts";
-import { createLocalFlagChecker, createPostHogFlagChecker } from "../tasks/feature-flags.ts";
 import { wrapActivities } from "./activities.ts";
 
 const workflowsPath = fileURLToPath(new URL("./workflows.ts", import.meta.url));
@@ -47,10 +45,9 @@ async function main(): Promise<void> {
     closers.push(() => connection.close());
     const database = await openDatabase(config.database, log);
     closers.push(() => database.close());
-    const posthog = config.posthog ? new PostHog(config.posthog.apiKey, { host: config.posthog.host }) : undefined;
-    if (posthog) closers.push(() => posthog.shutdown());
+    const { flags, close: closeFlags } = createFlags(config, database);
+    closers.push(closeFlags);
 
-    const flags = posthog ? createPostHogFlagChecker(posthog) : createLocalFlagChecker(database.prisma);
     const activities = composeActivities(config, { db: database.prisma, flags, log: log.child({ name: "activities" }), privateKey: readPrivateKey(config), createTrackingComments: false });
     const worker = await Worker.create({ connection, namespace, taskQueue, workflowsPath, activities: wrapActivities(activities) });
 

@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { testDatabases } from "../helpers/databases.ts";
 import { adminToken, client, seedTeam, startTestServer, type TestServer } from "../helpers/server.ts";
-import type { RecordingOrchestrator } from "../../src/tasks/orchestrator.ts";
+import type { RecordingOrchestrator } from "../helpers/recording-orchestrator.ts";
 
 const body = (overrides: Record<string, unknown> = {}) => ({
   title: "Fix race condition in event ingestion pipeline",

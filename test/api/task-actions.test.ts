@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { testDatabases } from "../helpers/databases.ts";
 import { client, seedTeam, startTestServer, type TestServer } from "../helpers/server.ts";
-import type { RecordingOrchestrator } from "../../src/tasks/orchestrator.ts";
+import type { RecordingOrchestrator } from "../helpers/recording-orchestrator.ts";
 
 describe.each(testDatabases)("task API on %s", (kind) => {
   let server: TestServer;

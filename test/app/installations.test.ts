@@ -6,7 +6,7 @@ import { installationEvent, installationRepositories, issuesLabeled } from "../f
 import { testDatabases } from "../helpers/databases.ts";
 import { allowOnlyLocalhost, deliver, GitHubMock, githubAppEnv, TestOctokit } from "../helpers/github.ts";
 import { startTestServer, type TestServer } from "../helpers/server.ts";
-import type { RecordingOrchestrator } from "../../src/tasks/orchestrator.ts";
+import type { RecordingOrchestrator } from "../helpers/recording-orchestrator.ts";
 
 describe.each(testDatabases)("installation lifecycle on %s", (kind) => {
   let server: TestServer;

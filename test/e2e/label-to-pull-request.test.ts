@@ -11,7 +11,7 @@ import { fileURLToPath } from "node:url";
 import nock from "nock";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { installationEvent, issueCommentCreated, issuesLabeled } from "../fixtures/webhooks.ts";
-import { startGitHttpServer, type GitHttpServer } from "../github/git-http-server.ts";
+import { startGitHttpServer, type GitHttpServer } from "../git/git-http-server.ts";
 import { allowOnlyLocalhost, deliver, githubAppEnv, TestOctokit } from "../helpers/github.ts";
 import { startTestServer, type TestServer } from "../helpers/server.ts";
 import { FakeGitHub } from "./fake-github.ts";

@@ -7,9 +7,10 @@ import path from "node:path";
 import { pino } from "pino";
 import type { ProbotOctokit } from "probot";
 import { loadConfig } from "../../src/config.ts";
-import type { StageWork } from "../../src/activities/stage-work.ts";
+import type { StageWork } from "../../src/stage-work/stage-work.ts";
 import type { FlagChecker } from "../../src/tasks/feature-flags.ts";
-import { createRecordingOrchestrator, type Orchestrator, type RecordingOrchestrator } from "../../src/tasks/orchestrator.ts";
+import type { Orchestrator } from "../../src/tasks/orchestrator.ts";
+import { createRecordingOrchestrator, type RecordingOrchestrator } from "./recording-orchestrator.ts";
 import { startServer, type RunningServer } from "../../src/server.ts";
 import { openTestDatabase, type TestDatabase, type TestDatabaseKind } from "./databases.ts";
 

@@ -2,7 +2,7 @@
 // work records its side effects in the database idempotently (look, then apply once).
 import { pino } from "pino";
 import { createPipelineActivities } from "../../src/activities/create-activities.ts";
-import type { StageWork } from "../../src/activities/stage-work.ts";
+import type { StageWork } from "../../src/stage-work/stage-work.ts";
 import { openDatabase } from "../../src/db/open-database.ts";
 import { createEmbeddedRunner } from "../../src/runner/embedded-runner.ts";
 import { createLocalFlagChecker } from "../../src/tasks/feature-flags.ts";

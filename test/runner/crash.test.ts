@@ -9,7 +9,7 @@ import { pino } from "pino";
 import { afterAll, describe, expect, it } from "vitest";
 import { openDatabase, type Database } from "../../src/db/open-database.ts";
 import { createLocalFlagChecker } from "../../src/tasks/feature-flags.ts";
-import { createRecordingOrchestrator } from "../../src/tasks/orchestrator.ts";
+import { createRecordingOrchestrator } from "../helpers/recording-orchestrator.ts";
 import { createTasksService } from "../../src/tasks/service.ts";
 import { createEmptyPostgresDatabase, databaseUrl, dropPostgresDatabase, testDatabases, type TestDatabaseKind } from "../helpers/databases.ts";
 

@@ -2,12 +2,12 @@
 // with plain git and pushes the task branch back into it. No pull request: the change is the
 // branch, and its pull request text goes to whoever asked (the CLI prints it). The person's
 // working tree and checked-out branch are never touched: only a new `tasks/…` ref is written.
-import { assertSafeBranchName } from "../github/branch-name.ts";
-import type { Git } from "../github/git.ts";
-import type { GitRunner } from "../github/git-runner.ts";
+import { assertSafeBranchName } from "../git/branch-name.ts";
+import type { Git } from "../git/git.ts";
+import type { GitRunner } from "../git/git-runner.ts";
 import { pullRequestTemplatePaths } from "../github/pull-requests.ts";
-import { repoConfigPath } from "./repo-config.ts";
-import type { RepositoryHost } from "./repository-host.ts";
+import { repoConfigPath } from "../stage-work/repo-config.ts";
+import type { RepositoryHost } from "../stage-work/repository-host.ts";
 import { PermanentFailure } from "../lib/permanent-failure.ts";
 
 export interface LocalPullRequestText {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseRepoConfig } from "../../src/activities/repo-config.ts";
+import { parseRepoConfig } from "../../src/stage-work/repo-config.ts";
 
 describe(".github/tasks.yml", () => {
   it("is optional", () => {

@@ -1,23 +1,41 @@
-// Builds the pipeline's activities from the configuration — the same for the web process
-// (embedded runner) and the Temporal worker, so both engines do the same work.
+// The one composition root: builds the parts from Config for every process that runs work — the
+// web process (`npm start`), the Temporal worker (`npm run worker`) and `tasks run` — so they all
+// wire the same feature flags, activities, stage work and engine.
 import path from "node:path";
+import { PostHog } from "posthog-node";
 import { Probot, type ProbotOctokit } from "probot";
 import { pino } from "pino";
-import { createAgentRuntime } from "../agent/create-agent-runtime.ts";
-import type { Config } from "../config.ts";
-import type { PrismaClient } from "../generated/prisma/client.ts";
-import { createGit, type Git } from "../github/git.ts";
-import type { Logger } from "../lib/logger.ts";
-import type { PipelineActivities } from "../pipeline/activities.ts";
-import { createSandboxProvider } from "../sandbox/create-sandbox-provider.ts";
-import type { FlagChecker } from "../tasks/feature-flags.ts";
-import { createPipelineActivities } from "./create-activities.ts";
-import type { GitHubClients } from "./github-clients.ts";
-import type { RepositoryHost } from "./repository-host.ts";
-import { createGitHubProgress } from "./github-progress.ts";
-import { createGitHubRepositoryHost } from "./github-repository-host.ts";
-import { createSandboxStageWork } from "./sandbox-stage-work.ts";
-import { createUnavailableStageWork, type StageWork } from "./stage-work.ts";
+import { createAgentRuntime } from "./agent/create-agent-runtime.ts";
+import type { Config } from "./config.ts";
+import type { PrismaClient } from "./generated/prisma/client.ts";
+import { createGit, type Git } from "./git/git.ts";
+import type { Logger } from "./lib/logger.ts";
+import type { PipelineActivities } from "./pipeline/activities.ts";
+import { createSandboxProvider } from "./sandbox/create-sandbox-provider.ts";
+import type { Database } from "./db/open-database.ts";
+import { readPrivateKey } from "./lib/private-key.ts";
+import { createEmbeddedRunner } from "./runner/embedded-runner.ts";
+import { createLocalFlagChecker, createPostHogFlagChecker, type FlagChecker } from "./tasks/feature-flags.ts";
+import type { Orchestrator } from "./tasks/orchestrator.ts";
+import { createPipelineActivities } from "./activities/create-activities.ts";
+import type { GitHubClients } from "./github/github-clients.ts";
+import type { RepositoryHost } from "./stage-work/repository-host.ts";
+import { createGitHubProgress } from "./activities/github-progress.ts";
+import { createGitHubRepositoryHost } from "./repository-host/github-repository-host.ts";
+import { createSandboxStageWork } from "./stage-work/sandbox-stage-work.ts";
+import { createUnavailableStageWork, type StageWork } from "./stage-work/stage-work.ts";
+
+export interface Flags {
+  flags: FlagChecker;
+  close(): Promise<void>;
+}
+
+/** PostHog when POSTHOG_API_KEY is set, else the local flag store in the database. */
+export function createFlags(config: Config, database: Database): Flags {
+  if (!config.posthog) return { flags: createLocalFlagChecker(database.prisma), close: async () => undefined };
+  const posthog = new PostHog(config.posthog.apiKey, { host: config.posthog.host });
+  return { flags: createPostHogFlagChecker(posthog), close: () => posthog.shutdown() };
+}
 
 export interface ComposeDeps {
   db: PrismaClient;
@@ -80,4 +98,29 @@ export function createSandboxStageWorkFromConfig(config: Config, deps: { db: Pri
     },
     log: deps.log,
   });
+}
+
+export interface Engine {
+  orchestrator: Orchestrator;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** The embedded runner by default; a Temporal client when TEMPORAL_ADDRESS is set (its worker runs the work). */
+export async function createEngine(config: Config, database: Database, deps: Omit<ComposeDeps, "db">): Promise<Engine> {
+  if (config.orchestrator.kind === "temporal") {
+    const { connectTemporalOrchestrator } = await import("./temporal/temporal-orchestrator.ts");
+    const orchestrator = await connectTemporalOrchestrator(config.orchestrator);
+    return { orchestrator, start: async () => undefined, stop: () => orchestrator.close() };
+  }
+  const activities = composeActivities(config, { ...deps, db: database.prisma, log: deps.log.child({ name: "activities" }), privateKey: readPrivateKey(config) });
+  const runner = createEmbeddedRunner({ db: database.prisma, activities, concurrency: config.orchestrator.concurrency, log: deps.log.child({ name: "runner" }) });
+  return {
+    orchestrator: runner,
+    start: async () => {
+      const resumed = await runner.resume();
+      if (resumed > 0) deps.log.info({ resumed }, "resumed unfinished runs");
+    },
+    stop: () => runner.stop(),
+  };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { maxBodyChars, maxCheckOutputBytes, truncateMarkdown } from "../../src/publish/github-limits.ts";
+import { maxBodyChars, maxCheckOutputBytes, truncateMarkdown } from "../../src/github/github-limits.ts";
 import { openFenceAfter } from "../../src/publish/markdown-fences.ts";
 
 const bytes = (text: string) => Buffer.byteLength(text, "utf8");

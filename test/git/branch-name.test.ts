@@ -1,6 +1,6 @@
 import { execFileSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
-import { assertSafeBranchName, branchName } from "../../src/github/branch-name.ts";
+import { assertSafeBranchName, branchName } from "../../src/git/branch-name.ts";
 
 /** git's own verdict: the normalised name, or throws when git rejects it. */
 function checkRefFormat(branch: string): string {

@@ -1,7 +1,7 @@
 // GitHub rejects an issue, PR or comment body over 65,536 characters and check-run output
 // (summary, text) over 65,535 bytes, so long agent output is cut to fit, with a notice.
 // Characters are counted as UTF-16 code units, never fewer than the code points GitHub counts.
-import { openFenceAfter, togglesFence, type OpenFence } from "./markdown-fences.ts";
+import { openFenceAfter, togglesFence, type OpenFence } from "../publish/markdown-fences.ts";
 
 export const maxBodyChars = 65_536;
 export const maxCheckOutputBytes = 65_535;

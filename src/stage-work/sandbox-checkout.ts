@@ -5,7 +5,7 @@
 import { mkdir, readFile, rm } from "node:fs/promises";
 import path from "node:path";
 import type { PrismaClient } from "../generated/prisma/client.ts";
-import type { Git } from "../github/git.ts";
+import type { Git } from "../git/git.ts";
 import { SandboxGoneError, type Sandbox, type SandboxProvider } from "../sandbox/sandbox.ts";
 import type { RepositoryHost } from "./repository-host.ts";
 import type { RunContext } from "./run-context.ts";

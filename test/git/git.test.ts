@@ -6,8 +6,8 @@ import { mkdtempSync, readFileSync, writeFileSync, readdirSync, rmSync } from "n
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { BranchConflictError, bundleSha, createGit } from "../../src/github/git.ts";
-import type { ExecFileFn } from "../../src/github/git-runner.ts";
+import { BranchConflictError, bundleSha, createGit } from "../../src/git/git.ts";
+import type { ExecFileFn } from "../../src/git/git-runner.ts";
 import { renderCommitMessage, noreplyEmail } from "../../src/github/commit-message.ts";
 import { startGitHttpServer, type GitHttpServer } from "./git-http-server.ts";
 

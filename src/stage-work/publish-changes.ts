@@ -2,7 +2,7 @@
 // control plane and proposed through the repository's host (a draft PR on GitHub). Before
 // anything leaves: the diff policy (no CI workflow changes) and a secret scan of the diff and
 // the PR body. Safe to run again: a retried publish finds its commit, its pushed branch and its PR.
-import { branchName } from "../github/branch-name.ts";
+import { branchName } from "../git/branch-name.ts";
 import { noreplyEmail, renderCommitMessage } from "../github/commit-message.ts";
 import { renderPullRequestBody } from "../github/pull-request-body.ts";
 import type { PublishOutput } from "../pipeline/activities.ts";

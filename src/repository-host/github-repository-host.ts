@@ -4,15 +4,15 @@
 import type { PrismaClient } from "../generated/prisma/client.ts";
 import type { Logger } from "../lib/logger.ts";
 import { upsertStageCheckRun } from "../github/check-runs.ts";
-import { BranchConflictError, type Git } from "../github/git.ts";
+import { BranchConflictError, type Git } from "../git/git.ts";
 import { mintRepositoryToken, publishPermissions, readPermissions, revokeToken, type RepositoryPermissions } from "../github/installation-token.ts";
 import { openOrReusePullRequest, readPullRequestTemplate } from "../github/pull-requests.ts";
-import type { GitHubClients, Octokit } from "./github-clients.ts";
-import { repoConfigPath } from "./repo-config.ts";
-import type { ProposedChange, RepositoryHost, StageReport } from "./repository-host.ts";
-import type { RunContext } from "./run-context.ts";
+import type { GitHubClients, Octokit } from "../github/github-clients.ts";
+import { repoConfigPath } from "../stage-work/repo-config.ts";
+import type { ProposedChange, RepositoryHost, StageReport } from "../stage-work/repository-host.ts";
+import type { RunContext } from "../stage-work/run-context.ts";
 import { PermanentFailure } from "../lib/permanent-failure.ts";
-import { withoutSecrets } from "./without-secrets.ts";
+import { withoutSecrets } from "../stage-work/without-secrets.ts";
 
 export interface GitHubRepositoryHostDeps {
   db: PrismaClient;
