@@ -26,6 +26,6 @@ export interface AgentRunResult {
 
 export interface AgentRuntime {
   readonly name: "claude" | "codex" | "command";
-  /** Throws PermanentFailure (src/lib/permanent-failure.ts) when the agent fails. */
+  /** Throws PermanentFailure (src/lib/errors.ts) when the agent fails. */
   run(request: AgentRunRequest): Promise<AgentRunResult>;
 }

@@ -25,7 +25,7 @@
 //                      project's tests. Not `bypassPermissions`: Claude Code refuses that as root
 //                      unless IS_SANDBOX=1, and the allow-list gives the coder what it needs.
 // The prompt travels on stdin and never as an argument, so no shell and no argv parsing sees it.
-import { PermanentFailure } from "../lib/permanent-failure.ts";
+import { PermanentFailure } from "../lib/errors.ts";
 import type { AgentRole, AgentRunRequest, AgentRunResult, AgentRuntime } from "./agent-runtime.ts";
 import type { JsonObject } from "./json-lines.ts";
 import { arrayField, isObject, objectField, oneLine, parseJsonLines, parseJsonObject, safeModelName, stringField } from "./json-lines.ts";

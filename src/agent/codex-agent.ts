@@ -33,7 +33,7 @@
 //
 // Authentication: the key is given as both CODEX_API_KEY (what `codex exec` reads) and
 // OPENAI_API_KEY (what other code paths and older releases read).
-import { PermanentFailure } from "../lib/permanent-failure.ts";
+import { PermanentFailure } from "../lib/errors.ts";
 import type { AgentRole, AgentRunRequest, AgentRunResult, AgentRuntime } from "./agent-runtime.ts";
 import type { JsonObject } from "./json-lines.ts";
 import { arrayField, isObject, objectField, oneLine, parseJsonLines, parseJsonObject, safeModelName, stringField } from "./json-lines.ts";

@@ -2,7 +2,7 @@
 // of a run's output for failure reasons, and the readable failures themselves. Everything here
 // handles text produced inside the sandbox, so it is treated as untrusted: lengths are capped
 // and nothing of it is ever interpreted.
-import { PermanentFailure } from "../lib/permanent-failure.ts";
+import { PermanentFailure } from "../lib/errors.ts";
 import type { ExecOptions, ExecResult, Sandbox } from "../sandbox/sandbox.ts";
 import { SandboxGoneError } from "../sandbox/sandbox.ts";
 import type { AgentRole } from "./agent-runtime.ts";

@@ -4,7 +4,7 @@ import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { z } from "zod";
-import { AppError } from "../lib/errors.ts";
+import { AppError, isRetryable } from "../lib/errors.ts";
 import type { Logger } from "../lib/logger.ts";
 
 export function errorBody(code: string, message: string, field?: string) {
@@ -30,9 +30,15 @@ export function validationResponse(c: Context, error: z.ZodError, where: "body" 
   return errorResponse(c, 400, `invalid_${where}`, field ? `${field}: ${message}` : message, field);
 }
 
+/** What a client that met a failure worth retrying (a dependency down) is told to wait, in seconds. */
+const retryAfterSeconds = "5";
+
 export function handleError(log: Logger) {
   return (error: Error, c: Context) => {
-    if (error instanceof AppError) return errorResponse(c, error.status as ContentfulStatusCode, error.code, error.message, error.field);
+    if (error instanceof AppError) {
+      if (isRetryable(error)) c.header("Retry-After", retryAfterSeconds);
+      return errorResponse(c, error.status as ContentfulStatusCode, error.code, error.message, error.field);
+    }
     if (error instanceof HTTPException) {
       const status = error.status as ContentfulStatusCode;
       if (status === 400 && /json/i.test(error.message)) return errorResponse(c, 400, "invalid_json", "the request body is not valid JSON");

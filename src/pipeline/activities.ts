@@ -16,22 +16,44 @@ export interface PublishOutput {
   note: string | null;
 }
 
+/** A step at one stage: its key, and its display name from the run's PipelineInput.stages. */
+export interface StageArgs extends RunRef {
+  stage: string;
+  stageName: string;
+}
+
+export interface AgentArgs extends StageArgs {
+  role: AgentRole;
+  iteration: number;
+  reviewNotesRef: string | null;
+}
+
+export interface PublishArgs extends StageArgs {
+  reviewNotesRef: string | null;
+}
+
+export interface FinishArgs extends RunRef {
+  outcome: Outcome;
+  /** The display name of the outcome's stage; absent for a completed run (it names no stage). */
+  stageName?: string;
+}
+
 export interface PipelineActivities {
   /** Reads the run's pipeline input (stages, start stage) from the database. */
   loadRun(run: RunRef): Promise<PipelineInput>;
   checkFlag(run: RunRef): Promise<{ enabled: boolean }>;
   /** Records the stage as current (TaskEvent, task status `running`) and reports progress. */
-  enterStage(args: RunRef & { stage: string }): Promise<void>;
+  enterStage(args: StageArgs): Promise<void>;
   /**
    * Runs the stage's agent; throws a permanent failure with a readable reason when it fails.
    * The signal aborts the agent promptly when the run is cancelled.
    */
-  runAgent(args: RunRef & { stage: string; role: AgentRole; iteration: number; reviewNotesRef: string | null }, signal?: AbortSignal): Promise<AgentOutput>;
+  runAgent(args: AgentArgs, signal?: AbortSignal): Promise<AgentOutput>;
   /** Marks the task `waiting_approval` for the stage; the engine then waits for a decision. */
-  markWaiting(args: RunRef & { stage: string }): Promise<void>;
-  publish(args: RunRef & { stage: string; reviewNotesRef: string | null }, signal?: AbortSignal): Promise<PublishOutput>;
+  markWaiting(args: StageArgs): Promise<void>;
+  publish(args: PublishArgs, signal?: AbortSignal): Promise<PublishOutput>;
   /** Records the outcome: run and task status, final events and progress. */
-  finish(args: RunRef & { outcome: Outcome }): Promise<void>;
+  finish(args: FinishArgs): Promise<void>;
   /** Releases what the run holds (sandbox); harmless to call twice. */
   cleanup(run: RunRef): Promise<void>;
 }

@@ -1,8 +1,10 @@
 // The embedded engine (default without TEMPORAL_ADDRESS): runs the pipeline inside the web
 // process, TASKS_CONCURRENCY runs at once and the rest queued in order. It is durable through
 // the database: resume() picks up every unfinished run after a restart.
+import { errorMessage } from "../lib/errors.ts";
 import type { Logger } from "../lib/logger.ts";
 import type { PrismaClient } from "../generated/prisma/client.ts";
+import { listUnfinishedRuns } from "../db/engine-runs.ts";
 import type { PipelineActivities } from "../pipeline/activities.ts";
 import type { RunRef } from "../pipeline/types.ts";
 import type { Orchestrator } from "../tasks/orchestrator.ts";
@@ -58,7 +60,7 @@ export function createEmbeddedRunner(deps: EmbeddedRunnerDeps): EmbeddedRunner {
         log.error({ err: error }, "run failed in the engine");
         // The database must still say where the task is.
         await deps.activities
-          .finish({ ...run, outcome: { status: "failed", stage: "engine", reason: `engine error: ${(error as Error).message}` } })
+          .finish({ ...run, outcome: { status: "failed", stage: "engine", reason: `engine error: ${errorMessage(error)}` }, stageName: "engine" })
           .catch((finishError: unknown) => log.error({ err: finishError }, "could not record the engine failure"));
       })
       .finally(() => {
@@ -97,8 +99,8 @@ export function createEmbeddedRunner(deps: EmbeddedRunnerDeps): EmbeddedRunner {
     },
 
     async resume() {
-      const runs = await deps.db.taskRun.findMany({ where: { status: { in: ["queued", "running"] } }, orderBy: { createdAt: "asc" } });
-      for (const run of runs) await this.start({ taskId: run.taskId, runId: run.id, attempt: run.attempt });
+      const runs = await listUnfinishedRuns(deps.db);
+      for (const run of runs) await this.start(run);
       return runs.length;
     },
 

@@ -3,25 +3,17 @@
 // instead of repeating them; only a step that was in flight runs again, through idempotent
 // activities. External inputs (manual moves) are recorded as steps too, so replay is exact.
 import { isDeepStrictEqual } from "node:util";
-import type { Logger } from "../lib/logger.ts";
-import type { Prisma, PrismaClient } from "../generated/prisma/client.ts";
-import type { PipelineActivities } from "../pipeline/activities.ts";
+import { claimRun } from "../db/engine-runs.ts";
+import { listRunSteps, recordRunStep } from "../db/run-steps.ts";
+import { executeCommand, type CommandContext } from "../pipeline/execute-command.ts";
 import { applyResult, nextCommand, startPipeline } from "../pipeline/machine.ts";
 import type { Command, PipelineState, RunRef, StepResult } from "../pipeline/types.ts";
-import { isPermanentFailure } from "../lib/permanent-failure.ts";
 import type { RunMailbox } from "./run-mailbox.ts";
-import { agentRetries, bookkeepingRetries, withRetries, type RetryPolicy } from "./retry.ts";
-import { isUniqueViolation } from "../tasks/db-types.ts";
+import { createRunnerPorts, type RunnerPortDeps } from "./runner-ports.ts";
 
 type RecordedCommand = Command | { type: "external" };
 
-export interface ExecuteRunDeps {
-  db: PrismaClient;
-  activities: PipelineActivities;
-  log: Logger;
-  /** Retry pauses; tests shorten them. */
-  retries?: { bookkeeping: RetryPolicy; agent: RetryPolicy };
-}
+export type ExecuteRunDeps = RunnerPortDeps;
 
 /** How long a cancelled step may take to notice the abort before cleanup goes ahead anyway. */
 const interruptedStepGraceMs = 10_000;
@@ -30,31 +22,25 @@ class Shutdown extends Error {}
 /** Another executor recorded this step first: it owns the run now. */
 class LostOwnership extends Error {}
 
-const toJson = (value: unknown) => value as Prisma.InputJsonValue;
-
 export async function executeRun(deps: ExecuteRunDeps, run: RunRef, mailbox: RunMailbox): Promise<void> {
   const { db, activities } = deps;
   const log = deps.log.child({ taskId: run.taskId, runId: run.runId });
-  const claimed = await db.taskRun.updateMany({ where: { id: run.runId, status: { in: ["queued", "running"] } }, data: { status: "running" } });
-  if (claimed.count === 0) return; // finished or cancelled before it started
+  if (!(await claimRun(db, run.runId))) return; // finished or cancelled before it started
 
-  const recorded = await db.runStep.findMany({ where: { runId: run.runId }, orderBy: { seq: "asc" } });
-  let state: PipelineState = startPipeline(await activities.loadRun(run));
+  const recorded = (await listRunSteps(db, run.runId)) as { command: RecordedCommand; result: StepResult }[];
+  const input = await activities.loadRun(run);
+  const context: CommandContext = { run, stages: input.stages };
+  let state: PipelineState = startPipeline(input);
   let seq = 0;
   const record = async (command: RecordedCommand, result: StepResult) => {
-    try {
-      await db.runStep.create({ data: { runId: run.runId, seq, command: toJson(command), result: toJson(result) } });
-    } catch (error) {
-      if (isUniqueViolation(error)) throw new LostOwnership();
-      throw error;
-    }
+    if (!(await recordRunStep(db, run.runId, seq, { command, result }))) throw new LostOwnership();
   };
 
   try {
     for (;;) {
       const replay = recorded[seq];
-      if (replay && (replay.command as RecordedCommand).type === "external") {
-        state = applyResult(state, replay.result as unknown as StepResult);
+      if (replay && replay.command.type === "external") {
+        state = applyResult(state, replay.result);
         seq += 1;
         continue;
       }
@@ -65,9 +51,9 @@ export async function executeRun(deps: ExecuteRunDeps, run: RunRef, mailbox: Run
         if (!isDeepStrictEqual(replay.command, command)) {
           throw new Error(`run history does not match the pipeline at step ${seq}: recorded ${JSON.stringify(replay.command)}, now ${JSON.stringify(command)}`);
         }
-        result = replay.result as unknown as StepResult;
+        result = replay.result;
       } else {
-        result = await perform(deps, run, command, mailbox);
+        result = await perform(deps, context, command, mailbox);
         await record(command, result);
       }
       state = applyResult(state, result);
@@ -95,18 +81,13 @@ export async function executeRun(deps: ExecuteRunDeps, run: RunRef, mailbox: Run
 }
 
 /** Performs one command; a cancel turns whatever was in flight into a `cancelled` result. */
-async function perform(deps: ExecuteRunDeps, run: RunRef, command: Command, mailbox: RunMailbox): Promise<StepResult> {
-  const { activities } = deps;
-  if (command.type === "finish") {
-    // Cleanup always runs, cancelled or not; it is idempotent.
-    await activities.finish({ ...run, outcome: command.outcome });
-    await activities.cleanup(run);
-    return { type: "finished" };
-  }
+async function perform(deps: ExecuteRunDeps, context: CommandContext, command: Command, mailbox: RunMailbox): Promise<StepResult> {
+  // Finishing (with cleanup) always runs, cancelled or not; it is idempotent.
+  if (command.type === "finish") return executeCommand(command, context, createRunnerPorts(deps, context.run, mailbox));
   if (mailbox.stopReason === "shutdown") throw new Shutdown();
   if (mailbox.stopReason === "cancel") return { type: "cancelled" };
 
-  const work = performInterruptible(deps, run, command, mailbox);
+  const work = executeCommand(command, context, createRunnerPorts(deps, context.run, mailbox));
   const stopped = new Promise<"stopped">((resolve) => {
     if (mailbox.abort.signal.aborted) resolve("stopped");
     mailbox.abort.signal.addEventListener("abort", () => resolve("stopped"), { once: true });
@@ -122,68 +103,4 @@ async function perform(deps: ExecuteRunDeps, run: RunRef, command: Command, mail
   await Promise.race([settled, new Promise((resolve) => setTimeout(resolve, interruptedStepGraceMs))]);
   if (mailbox.stopReason === "shutdown") throw new Shutdown();
   return { type: "cancelled" };
-}
-
-async function performInterruptible(deps: ExecuteRunDeps, run: RunRef, command: Exclude<Command, { type: "finish" }>, mailbox: RunMailbox): Promise<StepResult> {
-  const { db } = deps;
-  const signal = mailbox.abort.signal;
-  const activities = retrying(deps, run, signal);
-  switch (command.type) {
-    case "checkFlag":
-      return { type: "flagChecked", enabled: (await activities.checkFlag(run)).enabled };
-    case "enterStage":
-      await activities.enterStage({ ...run, stage: command.stage });
-      return { type: "stageEntered" };
-    case "runAgent":
-      try {
-        const output = await activities.runAgent({ ...run, stage: command.stage, role: command.role, iteration: command.iteration, reviewNotesRef: command.reviewNotesRef }, signal);
-        return { type: "agentSucceeded", verdict: output.verdict, outputRef: output.outputRef };
-      } catch (error) {
-        if (signal.aborted) throw error;
-        return { type: "agentFailed", reason: failureReason(error) };
-      }
-    case "waitForApproval": {
-      await activities.markWaiting({ ...run, stage: command.stage });
-      for (;;) {
-        const move = mailbox.takeMove();
-        if (move) return { type: "moved", stage: move };
-        // A decision made while this process was down is in the database already.
-        const task = await db.task.findUniqueOrThrow({ where: { id: run.taskId }, include: { currentStage: { select: { key: true } } } });
-        if (task.status === "cancelled") return { type: "cancelled" };
-        if (task.currentStage && task.currentStage.key !== command.stage) return { type: "moved", stage: task.currentStage.key };
-        await mailbox.changed();
-        if (signal.aborted) return { type: "cancelled" };
-      }
-    }
-    case "publish":
-      try {
-        const output = await activities.publish({ ...run, stage: command.stage, reviewNotesRef: command.reviewNotesRef }, signal);
-        return { type: "published", prUrl: output.prUrl, note: output.note };
-      } catch (error) {
-        if (signal.aborted) throw error;
-        return { type: "publishFailed", reason: failureReason(error) };
-      }
-  }
-}
-
-function failureReason(error: unknown): string {
-  if (isPermanentFailure(error)) return error.message;
-  return `unexpected error: ${error instanceof Error ? error.message : String(error)}`;
-}
-
-/** The activities with the engine's retry policies around them. */
-function retrying(deps: ExecuteRunDeps, run: RunRef, signal: AbortSignal): PipelineActivities {
-  const { activities } = deps;
-  const policies = deps.retries ?? { bookkeeping: bookkeepingRetries, agent: agentRetries };
-  const log = deps.log.child({ taskId: run.taskId, runId: run.runId });
-  const retry = <T>(policy: RetryPolicy, name: string, work: () => Promise<T>) =>
-    withRetries(policy, signal, work, (error, attempt) => log.warn({ err: error, attempt }, `${name} failed; trying again`));
-  return {
-    ...activities,
-    checkFlag: (ref) => retry(policies.bookkeeping, "checkFlag", () => activities.checkFlag(ref)),
-    enterStage: (args) => retry(policies.bookkeeping, "enterStage", () => activities.enterStage(args)),
-    markWaiting: (args) => retry(policies.bookkeeping, "markWaiting", () => activities.markWaiting(args)),
-    runAgent: (args, abort) => retry(policies.agent, "runAgent", () => activities.runAgent(args, abort)),
-    publish: (args, abort) => retry(policies.agent, "publish", () => activities.publish(args, abort)),
-  };
 }

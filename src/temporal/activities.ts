@@ -3,7 +3,7 @@
 // cancellation reaches the step), and permanent failures become non-retryable ApplicationFailures.
 import { Context } from "@temporalio/activity";
 import { ApplicationFailure } from "@temporalio/common";
-import { isAppError } from "../lib/errors.ts";
+import { errorMessage, isPermanent } from "../lib/errors.ts";
 import { permanentFailureType, type PipelineActivities } from "../pipeline/activities.ts";
 
 /** Well under the agent profile's 2-minute heartbeat timeout; the SDK throttles sends anyway. */
@@ -13,13 +13,9 @@ export interface WrapOptions {
   heartbeatIntervalMs?: number;
 }
 
-/** Whether retrying cannot help: marked permanent by flag, name or type, or an AppError of a permanent kind. */
+/** The one predicate (lib/errors.ts), plus the flag an ApplicationFailure a step made itself carries. */
 export function isPermanentFailure(error: unknown): boolean {
-  if (!(error instanceof Error)) return false;
-  if (error instanceof ApplicationFailure) return error.nonRetryable || error.type === permanentFailureType;
-  const marked = error as Error & { permanent?: unknown; type?: unknown };
-  if (marked.permanent === true || marked.name === permanentFailureType || marked.type === permanentFailureType) return true;
-  return isAppError(error) && !error.retryable;
+  return (error instanceof ApplicationFailure && error.nonRetryable) || isPermanent(error);
 }
 
 /** Rethrows a permanent failure as non-retryable, anything else unchanged (Temporal retries it). */
@@ -28,7 +24,7 @@ async function classifyFailure<T>(step: () => Promise<T>): Promise<T> {
     return await step();
   } catch (error) {
     if (error instanceof ApplicationFailure || !isPermanentFailure(error)) throw error;
-    throw ApplicationFailure.nonRetryable((error as Error).message, permanentFailureType);
+    throw ApplicationFailure.nonRetryable(errorMessage(error), permanentFailureType);
   }
 }
 

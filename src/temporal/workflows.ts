@@ -4,10 +4,11 @@
 // the pure pipeline modules — no I/O, clock or randomness of their own.
 import { ApplicationFailure, CancellationScope, condition, defineQuery, defineSignal, isCancellation, proxyActivities, setHandler, TemporalFailure } from "@temporalio/workflow";
 import type { PipelineActivities } from "../pipeline/activities.ts";
+import { executeCommand, type CommandContext, type CommandPorts } from "../pipeline/execute-command.ts";
 import { applyResult, describeState, nextCommand, startPipeline } from "../pipeline/machine.ts";
 import type { Command, Outcome, PipelineState, RunRef, StepResult } from "../pipeline/types.ts";
+import { activityFailureReason } from "./activity-failure.ts";
 import { activityProfiles } from "./activity-profiles.ts";
-import { activityFailureReason, executeCommand, type CommandPorts } from "./execute-command.ts";
 import { createRunInbox } from "./run-inbox.ts";
 
 export type TaskStatus = ReturnType<typeof describeState>;
@@ -51,12 +52,15 @@ export async function taskWorkflow(run: RunRef): Promise<Outcome> {
       await condition(() => inbox.hasDecision());
       return inbox.takeDecision()!;
     },
+    failureReason: activityFailureReason,
   };
 
+  // Not cancellable: the machine needs the run's input to record any outcome, cancellation included.
+  const input = await CancellationScope.nonCancellable(() => quick.loadRun(ref));
+  const context: CommandContext = { run: ref, stages: input.stages };
   const execute = (command: Command): Promise<StepResult> =>
     // Once the outcome is being recorded, a cancellation arriving now must not cut it short.
-    command.type === "finish" ? CancellationScope.nonCancellable(() => executeCommand(command, ref, ports)) : executeCommand(command, ref, ports);
-
+    command.type === "finish" ? CancellationScope.nonCancellable(() => executeCommand(command, context, ports)) : executeCommand(command, context, ports);
   const drive = async (from: PipelineState): Promise<PipelineState> => {
     let current = from;
     for (let command = nextCommand(current); command; command = nextCommand(current)) {
@@ -67,15 +71,13 @@ export async function taskWorkflow(run: RunRef): Promise<Outcome> {
     return current;
   };
 
-  // Not cancellable: the machine needs the run's input to record any outcome, cancellation included.
-  const input = await CancellationScope.nonCancellable(() => quick.loadRun(ref));
   state = inbox.applyMoves(startPipeline(input));
   try {
     state = await drive(state);
   } catch (error) {
     const reached: PipelineState = state;
     if (!isCancellation(error)) {
-      await CancellationScope.nonCancellable(() => recordFailure(ref, reached, error));
+      await CancellationScope.nonCancellable(() => recordFailure(reached, error, execute));
       throw asWorkflowFailure(error);
     }
     // The rest (finish with the cancelled outcome, then cleanup) runs whatever else is cancelled.
@@ -100,13 +102,8 @@ function asWorkflowFailure(error: unknown): unknown {
  * record it as failed and release the sandbox, then let the workflow fail visibly. A failing
  * finish step has already run cleanup itself.
  */
-async function recordFailure(run: RunRef, state: PipelineState, error: unknown): Promise<void> {
+async function recordFailure(state: PipelineState, error: unknown, execute: (command: Command) => Promise<StepResult>): Promise<void> {
   if (state.phase === "finish" || state.phase === "done") return;
   const reason = activityFailureReason(error) ?? (error instanceof Error ? error.message : String(error));
-  const outcome: Outcome = { status: "failed", stage: describeState(state).stage, reason };
-  try {
-    await activities.finish({ ...run, outcome });
-  } finally {
-    await activities.cleanup(run);
-  }
+  await execute({ type: "finish", outcome: { status: "failed", stage: describeState(state).stage, reason } });
 }

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { AgentRunRequest } from "../../src/agent/agent-runtime.ts";
 import { createCommandAgentRuntime } from "../../src/agent/command-agent.ts";
-import { isPermanentFailure, PermanentFailure } from "../../src/lib/permanent-failure.ts";
+import { isPermanent, PermanentFailure } from "../../src/lib/errors.ts";
 import { agentRequest, createTempDirSandbox, failureOf, type TempDirSandbox } from "./test-sandboxes.ts";
 
 let sandbox: TempDirSandbox;
@@ -75,7 +75,7 @@ describe("command agent", () => {
     const error = await failureOf(agent.run(request()));
 
     expect(error).toBeInstanceOf(PermanentFailure);
-    expect(isPermanentFailure(error)).toBe(true);
+    expect(isPermanent(error)).toBe(true);
     expect(error.message).toMatch(/^the coder command exited with status 3:\n/);
     expect(error.message).toContain("fatal: no model key");
     expect(error.message).toContain("line 30");
@@ -101,7 +101,7 @@ describe("command agent", () => {
     setTimeout(() => controller.abort(new Error("task cancelled")), 200);
     const error = await failureOf(agent.run(request({ signal: controller.signal })));
 
-    expect(isPermanentFailure(error)).toBe(false);
+    expect(isPermanent(error)).toBe(false);
     expect(error.message).toBe("task cancelled");
   });
 

@@ -3,7 +3,7 @@
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createPipelineActivities } from "../../src/activities/create-activities.ts";
-import { createEmbeddedRunner, type EmbeddedRunner } from "../../src/runner/embedded-runner.ts";
+import { createEmbeddedRunner, type EmbeddedRunner, type EmbeddedRunnerDeps } from "../../src/runner/embedded-runner.ts";
 import { createLocalFlagChecker } from "../../src/tasks/feature-flags.ts";
 import { createTasksService, type TasksService } from "../../src/tasks/service.ts";
 import { testDatabases, openTestDatabase, type TestDatabase } from "../helpers/databases.ts";
@@ -19,11 +19,11 @@ describe.each(testDatabases)("embedded runner on %s", (kind) => {
   afterAll(async () => db?.close());
 
   let teamCounter = 0;
-  async function setup(script: FakeScript = {}, concurrency = 4) {
+  async function setup(script: FakeScript = {}, concurrency = 4, retries?: EmbeddedRunnerDeps["retries"]) {
     const work = createFakeStageWork(script);
     const flags = createLocalFlagChecker(db.prisma);
     const activities = createPipelineActivities({ db: db.prisma, flags, work, log });
-    const runner = createEmbeddedRunner({ db: db.prisma, activities, concurrency, log });
+    const runner = createEmbeddedRunner({ db: db.prisma, activities, concurrency, log, ...(retries ? { retries } : {}) });
     const tasks = createTasksService({ db: db.prisma, flags, orchestrator: runner, log });
     const team = await tasks.createTeam(`Runner team ${++teamCounter}`);
     await tasks.addTeamMember(team.id, { externalId: `runner-user-${teamCounter}` });
@@ -95,6 +95,22 @@ describe.each(testDatabases)("embedded runner on %s", (kind) => {
     expect(failed.status).toBe("failed");
     expect(failed.stage?.key).toBe("code");
     expect(failed.runs[0]).toMatchObject({ status: "failed", error: "failed in Code: the coder exited with status 1" });
+    expect(work.cleanups).toHaveLength(1);
+  });
+
+  it("fails with the agent's own message once a failure that may pass has used up its retries", async () => {
+    // The same reason Temporal records for the same error (pipeline/execute-command.ts).
+    const quick = { delaysMs: [1, 1] };
+    const agent = (request: { role: string }) => {
+      if (request.role === "planner") throw new Error("502 Bad Gateway from the model API");
+      return { verdict: null, outputRef: null };
+    };
+    const { work, runner, tasks, create } = await setup({ agent }, 4, { bookkeeping: quick, agent: quick });
+    const { task } = await create();
+    await runner.idle();
+    const failed = await detail(tasks, task.id);
+    expect(failed.runs[0]).toMatchObject({ status: "failed", error: "failed in Plan: 502 Bad Gateway from the model API" });
+    expect(work.agentCalls).toHaveLength(3);
     expect(work.cleanups).toHaveLength(1);
   });
 

@@ -9,7 +9,7 @@ import type { RunRef } from "../../src/pipeline/types.ts";
 import { isPermanentFailure, wrapActivities } from "../../src/temporal/activities.ts";
 
 const run: RunRef = { taskId: "t1", runId: "r1", attempt: 1 };
-const agentArgs = { ...run, stage: "code", role: "coder" as const, iteration: 0, reviewNotesRef: null };
+const agentArgs = { ...run, stage: "code", stageName: "Code", role: "coder" as const, iteration: 0, reviewNotesRef: null };
 const silent = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} };
 const mockEnvironment = () => new MockActivityEnvironment(undefined, { logger: silent });
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -54,7 +54,7 @@ describe("wrapActivities: heartbeats", () => {
     const env = mockEnvironment();
     const beats: unknown[] = [];
     env.on("heartbeat", (details: unknown) => beats.push(details));
-    await env.run(wrapActivities(fakeActivities()).publish, { ...run, stage: "complete", reviewNotesRef: null });
+    await env.run(wrapActivities(fakeActivities()).publish, { ...run, stage: "complete", stageName: "Complete", reviewNotesRef: null });
     expect(beats).toEqual([{ step: "publish", stage: "complete", elapsedSeconds: 0 }]);
   });
 
@@ -62,7 +62,7 @@ describe("wrapActivities: heartbeats", () => {
     const env = mockEnvironment();
     const beats: unknown[] = [];
     env.on("heartbeat", (details: unknown) => beats.push(details));
-    await env.run(wrapActivities(fakeActivities()).enterStage, { ...run, stage: "plan" });
+    await env.run(wrapActivities(fakeActivities()).enterStage, { ...run, stage: "plan", stageName: "Plan" });
     expect(beats).toEqual([]);
   });
 });
@@ -101,7 +101,7 @@ describe("wrapActivities: failures", () => {
     ["an error typed as the permanent type", Object.assign(new Error("no such repository"), { type: permanentFailureType })],
     ["a permanent AppError", new AppError("not_found", "task_not_found", "no such repository")],
   ])("rethrows %s as a non-retryable ApplicationFailure", async (_name, error) => {
-    const rejection = await mockEnvironment().run(failWith(error), { ...run, stage: "plan" }).catch((caught: unknown) => caught);
+    const rejection = await mockEnvironment().run(failWith(error), { ...run, stage: "plan", stageName: "Plan" }).catch((caught: unknown) => caught);
     expect(rejection).toBeInstanceOf(ApplicationFailure);
     expect(rejection).toMatchObject({ message: "no such repository", type: permanentFailureType, nonRetryable: true });
   });
@@ -120,7 +120,7 @@ describe("wrapActivities: failures", () => {
     ["a retryable AppError", new AppError("unavailable", "flag_unavailable", "PostHog gave no evaluation")],
     ["an ApplicationFailure the step made itself", ApplicationFailure.retryable("try later", "Busy")],
   ])("leaves %s as it is, for Temporal to retry", async (_name, error) => {
-    await expect(mockEnvironment().run(failWith(error), { ...run, stage: "plan" })).rejects.toBe(error);
+    await expect(mockEnvironment().run(failWith(error), { ...run, stage: "plan", stageName: "Plan" })).rejects.toBe(error);
   });
 
   it("classifies errors", () => {

@@ -1,7 +1,7 @@
 // An in-memory PipelineActivities for workflow tests: the default stages, every call recorded,
 // and hooks to hold an agent until the test lets it go.
-import type { AgentOutput, PipelineActivities } from "../../src/pipeline/activities.ts";
-import type { AgentRole, PipelineInput, RunRef, StageSpec } from "../../src/pipeline/types.ts";
+import type { AgentArgs, AgentOutput, PipelineActivities } from "../../src/pipeline/activities.ts";
+import type { PipelineInput, StageSpec } from "../../src/pipeline/types.ts";
 
 export const prUrl = "https://github.com/acme/app/pull/7";
 
@@ -11,8 +11,6 @@ export const defaultStages: StageSpec[] = [
   { key: "review", name: "Review", agentRole: "reviewer", requiresApproval: false, opensPullRequest: false },
   { key: "complete", name: "Complete", agentRole: null, requiresApproval: false, opensPullRequest: true },
 ];
-
-export type AgentArgs = RunRef & { stage: string; role: AgentRole; iteration: number; reviewNotesRef: string | null };
 
 export interface Call {
   name: keyof PipelineActivities;

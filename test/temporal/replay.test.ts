@@ -13,8 +13,10 @@ import { createHistoryBuilder, type History } from "./history-builder.ts";
 const silent = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} };
 const pathOf = (relative: string) => fileURLToPath(new URL(relative, import.meta.url));
 const run: RunRef = { taskId: "task_1", runId: "run_1", attempt: 1 };
-const at = (stage: string) => ({ ...run, stage });
-const agent = (stage: string, role: string, iteration = 0, reviewNotesRef: string | null = null) => ({ ...run, stage, role, iteration, reviewNotesRef });
+/** Activities name the stage by key and by its name in the run's stages. */
+const stageName = (key: string) => defaultStages.find((stage) => stage.key === key)!.name;
+const at = (stage: string) => ({ ...run, stage, stageName: stageName(stage) });
+const agent = (stage: string, role: string, iteration = 0, reviewNotesRef: string | null = null) => ({ ...at(stage), role, iteration, reviewNotesRef });
 const input = (approvalAt?: string) => ({
   ...run,
   stages: defaultStages.map((stage) => ({ ...stage, requiresApproval: stage.key === approvalAt })),
@@ -127,7 +129,7 @@ describe("taskWorkflow replayed", { timeout: 60_000 }, () => {
     const outcome = { status: "failed", stage: "code", reason: "the agent exited with code 2" };
     expect(replayed.result).toEqual(outcome);
     expect(replayed.activities.slice(-2)).toEqual([
-      ["finish", { ...run, outcome }],
+      ["finish", { ...run, outcome, stageName: "Code" }],
       ["cleanup", run],
     ]);
   });
@@ -229,7 +231,7 @@ describe("taskWorkflow replayed", { timeout: 60_000 }, () => {
 
     expect(replayed.result).toEqual(cancelled);
     expect(replayed.activities.slice(-2)).toEqual([
-      ["finish", { ...run, outcome: cancelled }],
+      ["finish", { ...run, outcome: cancelled, stageName: "Code" }],
       ["cleanup", run],
     ]);
   });
@@ -274,7 +276,7 @@ describe("taskWorkflow replayed", { timeout: 60_000 }, () => {
 
     expect(replayed.failure).toBeDefined();
     expect(replayed.activities.slice(-2)).toEqual([
-      ["finish", { ...run, outcome: { status: "failed", stage: "code", reason: "stage code is not in the workflow" } }],
+      ["finish", { ...run, outcome: { status: "failed", stage: "code", reason: "stage code is not in the workflow" }, stageName: "Code" }],
       ["cleanup", run],
     ]);
   });

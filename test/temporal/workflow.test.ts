@@ -63,7 +63,7 @@ describe.skipIf(!server)("taskWorkflow on a Temporal server", { timeout: 60_000 
     });
     expect(outcome).toEqual({ status: "completed", prUrl, note: null });
     expect(fake.steps()).toEqual(completedSteps);
-    expect(fake.calls.find((call) => call.name === "runAgent" && call.args.stage === "review")?.args).toEqual({ ...run, stage: "review", role: "reviewer", iteration: 0, reviewNotesRef: null });
+    expect(fake.calls.find((call) => call.name === "runAgent" && call.args.stage === "review")?.args).toEqual({ ...run, stage: "review", stageName: "Review", role: "reviewer", iteration: 0, reviewNotesRef: null });
     expect(status).toEqual({ phase: "done", stage: "complete", reviewLoops: 0, outcome });
   });
 
@@ -149,7 +149,7 @@ describe.skipIf(!server)("taskWorkflow on a Temporal server", { timeout: 60_000 
     });
     expect(outcome).toEqual({ status: "cancelled", stage: "code" });
     expect(fake.steps()).toEqual(["loadRun", "checkFlag", "enterStage:plan", "runAgent:plan", "enterStage:code", "runAgent:code", "finish:cancelled", "cleanup"]);
-    expect(fake.calls.find((call) => call.name === "finish")?.args).toEqual({ ...run, outcome: { status: "cancelled", stage: "code" } });
+    expect(fake.calls.find((call) => call.name === "finish")?.args).toEqual({ ...run, outcome: { status: "cancelled", stage: "code" }, stageName: "Code" });
   });
 
   it("can be cancelled while waiting for approval", async () => {
