@@ -9,10 +9,9 @@ import { PrismaPGlite } from "pglite-prisma-adapter";
 import type { Config } from "../config.ts";
 import type { Logger } from "../lib/logger.ts";
 import { PrismaClient } from "../generated/prisma/client.ts";
+import type { Db } from "./client.ts";
 import { applyMigrations } from "./migrate.ts";
 import { pgliteSession, pgSession } from "./sql-session.ts";
-
-export type Db = PrismaClient;
 
 export interface Database {
   readonly prisma: Db;

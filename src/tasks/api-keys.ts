@@ -3,7 +3,8 @@
 // timing gives a key away.
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import { AppError } from "../lib/errors.ts";
-import type { Db } from "./db-types.ts";
+import { findApiKeyByLookup, insertApiKey, setApiKeyLastUsed } from "../db/api-keys.ts";
+import type { Db } from "../db/client.ts";
 
 const keyPattern = /^tsk_([A-Za-z0-9]{12})_([A-Za-z0-9_-]{43})$/;
 const hashSecret = (secret: string): Buffer => createHash("sha256").update(secret).digest();
@@ -25,7 +26,7 @@ export interface CreatedApiKey {
 export async function createApiKey(db: Db, teamId: string, name: string): Promise<CreatedApiKey> {
   const lookup = randomLookup();
   const secret = randomBytes(32).toString("base64url");
-  const row = await db.apiKey.create({ data: { teamId, name, lookup, secretHash: new Uint8Array(hashSecret(secret)) } });
+  const row = await insertApiKey(db, { teamId, name, lookup, secretHash: new Uint8Array(hashSecret(secret)) });
   return { id: row.id, name: row.name, key: `tsk_${lookup}_${secret}` };
 }
 
@@ -39,13 +40,13 @@ const lastUsedPrecisionMs = 60_000;
 /** Returns the team id the key belongs to, or throws `unauthorized`. */
 export async function verifyApiKey(db: Db, presented: string, now = new Date()): Promise<{ teamId: string; keyId: string }> {
   const match = keyPattern.exec(presented);
-  const row = match ? await db.apiKey.findUnique({ where: { lookup: match[1]! } }) : null;
+  const row = match ? await findApiKeyByLookup(db, match[1]!) : null;
   const presentedHash = hashSecret(match?.[2] ?? presented);
   const storedHash = row ? Buffer.from(row.secretHash) : decoyHash;
   const equal = timingSafeEqual(presentedHash, storedHash);
   if (!row || !equal || row.revokedAt) throw unauthorized();
   if (!row.lastUsedAt || now.getTime() - row.lastUsedAt.getTime() >= lastUsedPrecisionMs) {
-    await db.apiKey.update({ where: { id: row.id }, data: { lastUsedAt: now } });
+    await setApiKeyLastUsed(db, row.id, now);
   }
   return { teamId: row.teamId, keyId: row.id };
 }

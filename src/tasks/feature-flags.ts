@@ -2,7 +2,8 @@
 // (FeatureFlag rows) is the default: flags absent from it take their default value. With
 // POSTHOG_API_KEY set, PostHog decides, with the team as the `organization` group.
 import { AppError } from "../lib/errors.ts";
-import type { Db } from "./db-types.ts";
+import type { Db } from "../db/client.ts";
+import { findFeatureFlag, upsertFeatureFlag } from "../db/feature-flags.ts";
 
 export const tasksFlag = "tasks";
 
@@ -24,8 +25,7 @@ export function createLocalFlagChecker(db: Db): FlagChecker {
   return {
     source: "local",
     async isEnabled(flag, { teamId }) {
-      const row = await db.featureFlag.findUnique({ where: { teamId_key: { teamId, key: flag } } });
-      return row?.enabled ?? defaults[flag] ?? false;
+      return (await findFeatureFlag(db, teamId, flag)) ?? defaults[flag] ?? false;
     },
   };
 }
@@ -55,9 +55,5 @@ export function createPostHogFlagChecker(client: PostHogFlags): FlagChecker {
 }
 
 export async function setLocalFlag(db: Db, teamId: string, flag: string, enabled: boolean): Promise<void> {
-  await db.featureFlag.upsert({
-    where: { teamId_key: { teamId, key: flag } },
-    create: { teamId, key: flag, enabled },
-    update: { enabled },
-  });
+  await upsertFeatureFlag(db, teamId, flag, enabled);
 }

@@ -1,10 +1,23 @@
 // GitHub App installations as the domain sees them: which team an installation belongs to,
 // which repositories it covers, and what happens to tasks when it goes away.
 import type { Logger } from "../lib/logger.ts";
-import { isUniqueViolation, type Db } from "./db-types.ts";
+import { isUniqueViolation, type Db } from "../db/client.ts";
+import {
+  findInstallationIntegrationCovering,
+  findIntegrationByInstallation,
+  insertIntegration,
+  unsuspendIntegrationOfInstallation,
+  updateIntegration,
+} from "../db/integrations.ts";
+import { appendTaskEvents } from "../db/task-events.ts";
+import { finishRuns, findRunsOfTasksIn } from "../db/task-runs.ts";
+import { findTaskIdsOfIntegration, setTasksStatus } from "../db/tasks.ts";
+import { findTeamByName } from "../db/teams.ts";
+import { ensureTeamMembership, findUserByExternalId, findUserByGitHubLogin, insertUser } from "../db/users.ts";
 import type { Orchestrator } from "./orchestrator.ts";
 import { repositoryKey } from "./repository-name.ts";
 import { createTeam } from "./teams.ts";
+import { activeRunStatuses, activeTaskStatuses } from "./task-status.ts";
 
 export interface InstallationDeps {
   db: Db;
@@ -22,21 +35,20 @@ export interface InstallationInfo {
 export async function linkInstallation(deps: InstallationDeps, info: InstallationInfo): Promise<{ teamId: string; integrationId: string }> {
   const { db } = deps;
   const repositories = [...new Set(info.repositories.map(repositoryKey))].sort();
-  const existing = await db.gitHubIntegration.findUnique({ where: { installationId: BigInt(info.installationId) } });
+  const existing = await findIntegrationByInstallation(db, info.installationId);
   if (existing) {
-    await db.gitHubIntegration.update({ where: { id: existing.id }, data: { repositories, suspended: false, account: info.account } });
+    await updateIntegration(db, existing.id, { repositories, suspended: false, account: info.account });
     return { teamId: existing.teamId, integrationId: existing.id };
   }
-  const team = (await db.team.findUnique({ where: { name: info.account } })) ?? (await createTeamOrFind(db, info.account));
+  const team = (await findTeamByName(db, info.account)) ?? (await createTeamOrFind(db, info.account));
   try {
-    const integration = await db.gitHubIntegration.create({
-      data: { teamId: team.id, installationId: BigInt(info.installationId), account: info.account, repositories },
-    });
+    const integration = await insertIntegration(db, { teamId: team.id, installationId: info.installationId, account: info.account, repositories });
     return { teamId: team.id, integrationId: integration.id };
   } catch (error) {
     // A redelivered or concurrent installation.created got there first.
     if (!isUniqueViolation(error)) throw error;
-    const raced = await db.gitHubIntegration.findUniqueOrThrow({ where: { installationId: BigInt(info.installationId) } });
+    const raced = await findIntegrationByInstallation(db, info.installationId);
+    if (!raced) throw error;
     return { teamId: raced.teamId, integrationId: raced.id };
   }
 }
@@ -45,7 +57,7 @@ async function createTeamOrFind(db: Db, name: string) {
   try {
     return await createTeam(db, name);
   } catch (error) {
-    const team = await db.team.findUnique({ where: { name } });
+    const team = await findTeamByName(db, name);
     if (team) return team;
     throw error;
   }
@@ -53,29 +65,29 @@ async function createTeamOrFind(db: Db, name: string) {
 
 export async function changeInstallationRepositories(db: Db, installationId: number, added: string[], removed: string[]): Promise<void> {
   await db.$transaction(async (tx) => {
-    const integration = await tx.gitHubIntegration.findUnique({ where: { installationId: BigInt(installationId) } });
+    const integration = await findIntegrationByInstallation(tx, installationId);
     if (!integration) return;
     const gone = new Set(removed.map(repositoryKey));
     const repositories = [...new Set([...integration.repositories, ...added.map(repositoryKey)])].filter((name) => !gone.has(name)).sort();
-    await tx.gitHubIntegration.update({ where: { id: integration.id }, data: { repositories } });
+    await updateIntegration(tx, integration.id, { repositories });
   });
 }
 
 /** Deleted or suspended: the integration stops covering anything and its active tasks are cancelled. */
 export async function disableInstallation(deps: InstallationDeps, installationId: number, reason: "deleted" | "suspended"): Promise<number> {
   const { db } = deps;
-  const integration = await db.gitHubIntegration.findUnique({ where: { installationId: BigInt(installationId) } });
+  const integration = await findIntegrationByInstallation(db, installationId);
   if (!integration) return 0;
   const runs = await db.$transaction(async (tx) => {
-    await tx.gitHubIntegration.update({ where: { id: integration.id }, data: { suspended: true } });
-    const tasks = await tx.task.findMany({ where: { integrationId: integration.id, status: { in: ["queued", "running", "waiting_approval"] } }, select: { id: true } });
-    const taskIds = tasks.map((task) => task.id);
-    const active = await tx.taskRun.findMany({ where: { taskId: { in: taskIds }, status: { in: ["queued", "running"] } } });
-    await tx.task.updateMany({ where: { id: { in: taskIds } }, data: { status: "cancelled" } });
-    await tx.taskRun.updateMany({ where: { id: { in: active.map((run) => run.id) } }, data: { status: "cancelled", finishedAt: new Date() } });
-    await tx.taskEvent.createMany({
-      data: taskIds.map((taskId) => ({ taskId, type: "task_cancelled", message: `cancelled: the GitHub App installation was ${reason}`, data: { reason } })),
-    });
+    await updateIntegration(tx, integration.id, { suspended: true });
+    const taskIds = await findTaskIdsOfIntegration(tx, integration.id, activeTaskStatuses);
+    const active = await findRunsOfTasksIn(tx, taskIds, activeRunStatuses);
+    await setTasksStatus(tx, taskIds, "cancelled");
+    await finishRuns(tx, active.map((run) => run.id), "cancelled", new Date());
+    await appendTaskEvents(
+      tx,
+      taskIds.map((taskId) => ({ taskId, type: "task_cancelled", message: `cancelled: the GitHub App installation was ${reason}`, data: { reason } })),
+    );
     return active;
   });
   for (const run of runs) {
@@ -87,14 +99,12 @@ export async function disableInstallation(deps: InstallationDeps, installationId
 }
 
 export async function unsuspendInstallation(db: Db, installationId: number): Promise<void> {
-  await db.gitHubIntegration.updateMany({ where: { installationId: BigInt(installationId) }, data: { suspended: false } });
+  await unsuspendIntegrationOfInstallation(db, installationId);
 }
 
 /** The active integration covering this repository for this installation, if any. */
 export async function findInstalledRepository(db: Db, installationId: number, repository: string) {
-  return db.gitHubIntegration.findFirst({
-    where: { installationId: BigInt(installationId), suspended: false, repositories: { has: repositoryKey(repository) } },
-  });
+  return findInstallationIntegrationCovering(db, installationId, repositoryKey(repository));
 }
 
 /**
@@ -114,9 +124,9 @@ export async function ensureGitHubUser(db: Db, teamId: string, sender: { login: 
 async function upsertGitHubUser(db: Db, teamId: string, sender: { login: string; id: number }): Promise<string> {
   const externalId = `github:${sender.id}`;
   const user = await db.$transaction(async (tx) => {
-    const found = (await tx.user.findUnique({ where: { githubLogin: sender.login } })) ?? (await tx.user.findUnique({ where: { externalId } }));
-    const user = found ?? (await tx.user.create({ data: { externalId, githubLogin: sender.login } }));
-    await tx.teamMember.upsert({ where: { teamId_userId: { teamId, userId: user.id } }, create: { teamId, userId: user.id }, update: {} });
+    const found = (await findUserByGitHubLogin(tx, sender.login)) ?? (await findUserByExternalId(tx, externalId));
+    const user = found ?? (await insertUser(tx, { externalId, githubLogin: sender.login }));
+    await ensureTeamMembership(tx, teamId, user.id);
     return user;
   });
   return user.externalId;

@@ -1,5 +1,7 @@
 import type { Logger } from "../lib/logger.ts";
-import type { Db } from "./db-types.ts";
+import type { Db } from "../db/client.ts";
+import { appendTaskEvent } from "../db/task-events.ts";
+import { setRunEngine } from "../db/task-runs.ts";
 import type { Orchestrator, RunRef } from "./orchestrator.ts";
 
 /**
@@ -11,11 +13,14 @@ export async function handOffRun(deps: { db: Db; orchestrator: Orchestrator; log
   const { db, orchestrator, log } = deps;
   try {
     const { engineId } = await orchestrator.start(run);
-    await db.taskRun.update({ where: { id: run.runId }, data: { engine: orchestrator.engine, engineId } });
+    await setRunEngine(db, run.runId, orchestrator.engine, engineId);
   } catch (error) {
     log.error({ err: error, taskId: run.taskId, runId: run.runId }, "engine did not accept the run; it stays queued");
-    await db.taskEvent.create({
-      data: { taskId: run.taskId, runId: run.runId, type: "run_start_deferred", message: `the ${orchestrator.engine} engine did not accept the run yet; it stays queued` },
+    await appendTaskEvent(db, {
+      taskId: run.taskId,
+      runId: run.runId,
+      type: "run_start_deferred",
+      message: `the ${orchestrator.engine} engine did not accept the run yet; it stays queued`,
     });
   }
 }

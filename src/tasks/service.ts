@@ -11,12 +11,13 @@ import {
   unsuspendInstallation,
   type InstallationInfo,
 } from "./github-installations.ts";
-import { forgetDelivery, recordDelivery } from "./webhook-deliveries.ts";
-import type { Db } from "./db-types.ts";
+import type { Db } from "../db/client.ts";
 import { setLocalFlag, type FlagChecker } from "./feature-flags.ts";
 import type { Orchestrator } from "./orchestrator.ts";
 import { approveTask, cancelTask, moveTaskStage, requestFollowUp, runTask, type Actor } from "./task-actions.ts";
 import { getTaskDetail, listTasks, type ListTasksQuery } from "./task-queries.ts";
+import { loadTrackingState } from "./tracking-view.ts";
+import { saveTrackingCommentId } from "../db/tracking-comments.ts";
 import { addIntegration, addTeamMember, createTeam, findTeam, listTeams, type AddUserInput, type IntegrationInput } from "./teams.ts";
 
 export interface TasksServiceDeps {
@@ -51,8 +52,6 @@ export function createTasksService(deps: TasksServiceDeps) {
     addIntegration: async (teamRef: string, input: IntegrationInput) => addIntegration(db, (await findTeam(db, teamRef)).id, input),
 
     // GitHub-facing operations (app/ handlers).
-    recordDelivery: (delivery: { id: string; event: string; action: string | undefined }) => recordDelivery(db, delivery),
-    forgetDelivery: (id: string) => forgetDelivery(db, id),
     linkInstallation: (info: InstallationInfo) => linkInstallation(deps, info),
     changeInstallationRepositories: (installationId: number, added: string[], removed: string[]) =>
       changeInstallationRepositories(db, installationId, added, removed),
@@ -65,7 +64,8 @@ export function createTasksService(deps: TasksServiceDeps) {
     approveTask: (teamId: string, ref: string, actor: Actor) => approveTask(deps, teamId, ref, actor),
     requestFollowUp: (teamId: string, ref: string, instructions: string, actor: Actor) => requestFollowUp(deps, teamId, ref, instructions, actor),
     findTaskByPullRequest: (repository: string, prUrl: string) => findTaskByPullRequest(db, repository, prUrl),
-    listStages: (workflowId: string) => db.stage.findMany({ where: { workflowId }, orderBy: { position: "asc" }, select: { key: true, name: true } }),
+    trackingState: (taskId: string) => loadTrackingState(db, taskId),
+    rememberTrackingComment: (taskId: string, commentId: number) => saveTrackingCommentId(db, taskId, commentId),
   };
 }
 

@@ -1,13 +1,17 @@
 // What can be done to an existing task: run it again, cancel it, move it to another stage.
 // Each action changes state with a conditional write, so two racing actions cannot both win.
 import { AppError } from "../lib/errors.ts";
-import type { TaskStatus } from "../generated/prisma/client.ts";
-import { lockingTransaction, type Db } from "./db-types.ts";
+import { lockingTransaction, type Db } from "../db/client.ts";
+import { appendTaskEvent } from "../db/task-events.ts";
+import { finishRuns, findLastAttempt, findLatestRunIn, findRunsOfTasksIn, insertQueuedRun } from "../db/task-runs.ts";
+import { findTaskById, lockTaskRow, setTaskStageUnlessIn, setTaskStatus, setTaskStatusUnlessIn } from "../db/tasks.ts";
+import { findStageAfter, findStageById, findStageByKey, listStages } from "../db/workflows.ts";
 import { tasksFlag, type FlagChecker } from "./feature-flags.ts";
 import { handOffRun } from "./hand-off-run.ts";
 import type { Orchestrator, RunRef } from "./orchestrator.ts";
 import { findTaskRow } from "./task-queries.ts";
-import { taskInclude, toTaskView, type TaskView } from "./task-view.ts";
+import { activeRunStatuses, finishedTaskStatuses } from "./task-status.ts";
+import { toTaskView, type TaskView } from "./task-view.ts";
 import type { Logger } from "../lib/logger.ts";
 
 export interface TaskActionDeps {
@@ -20,11 +24,8 @@ export interface TaskActionDeps {
 /** Who asked, for the task's log (a user's external id, `operator`, or a GitHub login). */
 export type Actor = string;
 
-const finished: TaskStatus[] = ["completed", "cancelled"];
-const activeRun = { in: ["queued", "running"] as ("queued" | "running")[] };
-
 async function reload(db: Db, taskId: string): Promise<TaskView> {
-  return toTaskView(await db.task.findUniqueOrThrow({ where: { id: taskId }, include: taskInclude }));
+  return toTaskView(await findTaskById(db, taskId));
 }
 
 /** Starts a new run for a task that has none active: after a failure, a cancel, or a deferred start. */
@@ -51,19 +52,22 @@ async function startNewRun(deps: TaskActionDeps, task: Awaited<ReturnType<typeof
   }
   const run = await deps.db.$transaction(async (tx) => {
     // Lock the task row so two concurrent run requests serialise and the second sees the first's run.
-    await tx.$queryRaw`SELECT id FROM tasks WHERE id = ${task.id}::uuid FOR UPDATE`;
-    const active = await tx.taskRun.findFirst({ where: { taskId: task.id, status: activeRun } });
+    await lockTaskRow(tx, task.id);
+    const active = await findLatestRunIn(tx, task.id, activeRunStatuses);
     if (active) throw new AppError("conflict", "run_active", `${task.slug} already has run ${active.attempt} ${active.status}`);
-    const last = await tx.taskRun.findFirst({ where: { taskId: task.id }, orderBy: { attempt: "desc" }, select: { attempt: true } });
-    const attempt = (last?.attempt ?? 0) + 1;
-    const created = await tx.taskRun.create({ data: { taskId: task.id, attempt, status: "queued", kind: request.kind } });
-    await tx.task.update({ where: { id: task.id }, data: { status: "queued" } });
+    const attempt = (await findLastAttempt(tx, task.id)) + 1;
+    const created = await insertQueuedRun(tx, { taskId: task.id, attempt, kind: request.kind, followupInstructions: request.kind === "followup" ? request.instructions : null });
+    await setTaskStatus(tx, task.id, "queued");
     if (request.kind === "followup") {
-      await tx.taskEvent.create({
-        data: { taskId: task.id, runId: created.id, type: "followup_requested", message: `follow-up requested by ${actor}`, data: { attempt, actor, instructions: request.instructions } },
+      await appendTaskEvent(tx, {
+        taskId: task.id,
+        runId: created.id,
+        type: "followup_requested",
+        message: `follow-up requested by ${actor}`,
+        data: { attempt, actor, instructions: request.instructions },
       });
     }
-    await tx.taskEvent.create({ data: { taskId: task.id, runId: created.id, type: "run_queued", message: `run ${attempt} queued by ${actor}`, data: { attempt, actor, kind: request.kind } } });
+    await appendTaskEvent(tx, { taskId: task.id, runId: created.id, type: "run_queued", message: `run ${attempt} queued by ${actor}`, data: { attempt, actor, kind: request.kind } });
     return created;
   }, lockingTransaction);
   await handOffRun(deps, { taskId: task.id, runId: run.id, attempt: run.attempt });
@@ -74,11 +78,11 @@ async function startNewRun(deps: TaskActionDeps, task: Awaited<ReturnType<typeof
 export async function cancelTask(deps: TaskActionDeps, teamId: string | undefined, ref: string, actor: Actor): Promise<TaskView> {
   const task = await findTaskRow(deps.db, teamId, ref);
   const cancelledRuns = await deps.db.$transaction(async (tx) => {
-    const updated = await tx.task.updateMany({ where: { id: task.id, status: { notIn: finished } }, data: { status: "cancelled" } });
-    if (updated.count === 0) throw new AppError("conflict", "task_finished", `${task.slug} is already ${task.status}`);
-    const runs = await tx.taskRun.findMany({ where: { taskId: task.id, status: activeRun } });
-    await tx.taskRun.updateMany({ where: { id: { in: runs.map((run) => run.id) } }, data: { status: "cancelled", finishedAt: new Date() } });
-    await tx.taskEvent.create({ data: { taskId: task.id, type: "task_cancelled", message: `cancelled by ${actor}`, data: { actor } } });
+    const cancelled = await setTaskStatusUnlessIn(tx, task.id, "cancelled", finishedTaskStatuses);
+    if (!cancelled) throw new AppError("conflict", "task_finished", `${task.slug} is already ${task.status}`);
+    const runs = await findRunsOfTasksIn(tx, [task.id], activeRunStatuses);
+    await finishRuns(tx, runs.map((run) => run.id), "cancelled", new Date());
+    await appendTaskEvent(tx, { taskId: task.id, type: "task_cancelled", message: `cancelled by ${actor}`, data: { actor } });
     return runs;
   });
   for (const run of cancelledRuns) await tellEngine(deps, { taskId: task.id, runId: run.id, attempt: run.attempt }, (ref) => deps.orchestrator.cancel(ref));
@@ -88,18 +92,21 @@ export async function cancelTask(deps: TaskActionDeps, teamId: string | undefine
 /** Moves a task to another stage of its workflow (an operator's override, or releasing a wait). */
 export async function moveTaskStage(deps: TaskActionDeps, teamId: string | undefined, ref: string, stageKey: string, actor: Actor): Promise<TaskView> {
   const task = await findTaskRow(deps.db, teamId, ref);
-  const stage = await deps.db.stage.findUnique({ where: { workflowId_key: { workflowId: task.workflowId, key: stageKey } } });
+  const stage = await findStageByKey(deps.db, task.workflowId, stageKey);
   if (!stage) {
-    const keys = (await deps.db.stage.findMany({ where: { workflowId: task.workflowId }, orderBy: { position: "asc" }, select: { key: true } })).map((s) => s.key);
+    const keys = (await listStages(deps.db, task.workflowId)).map((s) => s.key);
     throw new AppError("unprocessable", "stage_not_found", `no stage ${JSON.stringify(stageKey)} in this task's workflow (stages: ${keys.join(", ")})`, { field: "stage" });
   }
   const run = await deps.db.$transaction(async (tx) => {
-    const updated = await tx.task.updateMany({ where: { id: task.id, status: { notIn: finished } }, data: { currentStageId: stage.id } });
-    if (updated.count === 0) throw new AppError("conflict", "task_finished", `${task.slug} is ${task.status}; it cannot move`);
-    await tx.taskEvent.create({
-      data: { taskId: task.id, type: "stage_moved", message: `moved to ${stage.name} by ${actor}`, data: { from: task.currentStage?.key ?? null, to: stage.key, actor } },
+    const moved = await setTaskStageUnlessIn(tx, task.id, stage.id, finishedTaskStatuses);
+    if (!moved) throw new AppError("conflict", "task_finished", `${task.slug} is ${task.status}; it cannot move`);
+    await appendTaskEvent(tx, {
+      taskId: task.id,
+      type: "stage_moved",
+      message: `moved to ${stage.name} by ${actor}`,
+      data: { from: task.currentStage?.key ?? null, to: stage.key, actor },
     });
-    return tx.taskRun.findFirst({ where: { taskId: task.id, status: activeRun }, orderBy: { attempt: "desc" } });
+    return findLatestRunIn(tx, task.id, activeRunStatuses);
   });
   if (run) await tellEngine(deps, { taskId: task.id, runId: run.id, attempt: run.attempt }, (ref) => deps.orchestrator.stageMoved(ref, stage.key));
   return reload(deps.db, task.id);
@@ -111,10 +118,10 @@ export async function approveTask(deps: TaskActionDeps, teamId: string | undefin
   if (task.status !== "waiting_approval" || !task.currentStageId) {
     throw new AppError("conflict", "not_waiting", `${task.slug} is not waiting for approval (it is ${task.status})`);
   }
-  const current = await deps.db.stage.findUniqueOrThrow({ where: { id: task.currentStageId } });
-  const next = await deps.db.stage.findFirst({ where: { workflowId: task.workflowId, position: { gt: current.position } }, orderBy: { position: "asc" } });
+  const current = await findStageById(deps.db, task.currentStageId);
+  const next = await findStageAfter(deps.db, task.workflowId, current.position);
   if (!next) throw new AppError("conflict", "no_next_stage", `${task.slug} is at its last stage`);
-  await deps.db.taskEvent.create({ data: { taskId: task.id, type: "stage_approved", message: `${current.name} approved by ${actor}`, data: { stage: current.key, actor } } });
+  await appendTaskEvent(deps.db, { taskId: task.id, type: "stage_approved", message: `${current.name} approved by ${actor}`, data: { stage: current.key, actor } });
   return moveTaskStage(deps, teamId, task.id, next.key, actor);
 }
 

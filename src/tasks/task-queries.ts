@@ -1,11 +1,14 @@
 // Reading tasks: one by id or slug, and pages of them. Every read is scoped to a team unless
 // the caller is the operator (teamId undefined), so a team only ever sees its own tasks.
 import { AppError } from "../lib/errors.ts";
-import type { Prisma, TaskStatus } from "../generated/prisma/client.ts";
-import type { Db } from "./db-types.ts";
-import { slugPattern } from "./team-prefix.ts";
+import type { TaskStatus } from "../generated/prisma/client.ts";
+import type { Db } from "../db/client.ts";
+import { listRecentTaskEvents } from "../db/task-events.ts";
+import { listRunsOfTask } from "../db/task-runs.ts";
+import { findTasksByIdOrSlug, listTasksNewestFirst, type TaskPosition, type TaskRow } from "../db/tasks.ts";
+import { formatSlug, slugPattern } from "./team-prefix.ts";
 import { isUuid } from "./teams.ts";
-import { taskInclude, toEventView, toRunView, toTaskView, type TaskDetailView, type TaskRow, type TaskView } from "./task-view.ts";
+import { toEventView, toRunView, toTaskView, type TaskDetailView, type TaskView } from "./task-view.ts";
 
 const recentEvents = 100;
 
@@ -13,11 +16,11 @@ const recentEvents = 100;
 export async function findTaskRow(db: Db, teamId: string | undefined, ref: string): Promise<TaskRow> {
   const notFound = new AppError("not_found", "task_not_found", `no task ${JSON.stringify(ref)}`);
   const slug = slugPattern.exec(ref);
-  let where: Prisma.TaskWhereInput;
-  if (isUuid(ref)) where = { id: ref };
-  else if (slug) where = { slug: `${slug[1]!.toUpperCase()}-${slug[2]}` };
+  let match: { id: string } | { slug: string };
+  if (isUuid(ref)) match = { id: ref };
+  else if (slug) match = { slug: formatSlug(slug[1]!.toUpperCase(), Number(slug[2])) };
   else throw notFound;
-  const rows = await db.task.findMany({ where: { ...where, ...(teamId ? { teamId } : {}) }, include: taskInclude, take: 2 });
+  const rows = await findTasksByIdOrSlug(db, match, teamId);
   if (rows.length > 1) {
     // Two teams can share a prefix; only the operator's cross-team view can hit this.
     throw new AppError("conflict", "ambiguous_slug", `${ref} names tasks in more than one team; use the task id`);
@@ -28,11 +31,8 @@ export async function findTaskRow(db: Db, teamId: string | undefined, ref: strin
 
 export async function getTaskDetail(db: Db, teamId: string | undefined, ref: string): Promise<TaskDetailView> {
   const task = await findTaskRow(db, teamId, ref);
-  const [runs, events] = await Promise.all([
-    db.taskRun.findMany({ where: { taskId: task.id }, orderBy: { attempt: "asc" } }),
-    db.taskEvent.findMany({ where: { taskId: task.id }, orderBy: { id: "desc" }, take: recentEvents }),
-  ]);
-  return { ...toTaskView(task), runs: runs.map(toRunView), events: events.reverse().map(toEventView) };
+  const [runs, events] = await Promise.all([listRunsOfTask(db, task.id), listRecentTaskEvents(db, task.id, recentEvents)]);
+  return { ...toTaskView(task), runs: runs.map(toRunView), events: events.map(toEventView) };
 }
 
 export interface ListTasksQuery {
@@ -50,16 +50,10 @@ export interface TaskPage {
   next_cursor: string | null;
 }
 
-interface Cursor {
-  createdAt: Date;
-  number: number;
-  id: string;
-}
-
 const encodeCursor = (task: TaskRow): string =>
   Buffer.from(JSON.stringify([task.createdAt.toISOString(), task.number, task.id])).toString("base64url");
 
-function decodeCursor(cursor: string): Cursor {
+function decodeCursor(cursor: string): TaskPosition {
   try {
     const [createdAt, number, id] = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")) as [string, number, string];
     const date = new Date(createdAt);
@@ -76,26 +70,9 @@ function decodeCursor(cursor: string): Cursor {
  */
 export async function listTasks(db: Db, query: ListTasksQuery): Promise<TaskPage> {
   const cursor = query.cursor ? decodeCursor(query.cursor) : undefined;
-  const rows = await db.task.findMany({
-    where: {
-      ...(query.teamId ? { teamId: query.teamId } : {}),
-      ...(query.status ? { status: query.status } : {}),
-      ...(query.stage ? { currentStage: { key: query.stage } } : {}),
-      ...(query.originProduct ? { originProduct: query.originProduct } : {}),
-      ...(cursor
-        ? {
-            OR: [
-              { createdAt: { lt: cursor.createdAt } },
-              { createdAt: cursor.createdAt, number: { lt: cursor.number } },
-              { createdAt: cursor.createdAt, number: cursor.number, id: { lt: cursor.id } },
-            ],
-          }
-        : {}),
-    },
-    include: taskInclude,
-    orderBy: [{ createdAt: "desc" }, { number: "desc" }, { id: "desc" }],
-    take: query.limit + 1,
-  });
+  const filter = { teamId: query.teamId, status: query.status, stageKey: query.stage, originProduct: query.originProduct };
+  // One row more than the page tells whether there is a next page.
+  const rows = await listTasksNewestFirst(db, filter, cursor, query.limit + 1);
   const page = rows.slice(0, query.limit);
   const last = page[page.length - 1];
   return { tasks: page.map(toTaskView), next_cursor: rows.length > query.limit && last ? encodeCursor(last) : null };

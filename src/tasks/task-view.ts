@@ -1,12 +1,6 @@
 // The one representation of a task that the API, the CLI and the dashboard show.
-import type { Prisma } from "../generated/prisma/client.ts";
-
-export const taskInclude = {
-  currentStage: { select: { key: true, name: true } },
-  createdBy: { select: { externalId: true } },
-} as const satisfies Prisma.TaskInclude;
-
-export type TaskRow = Prisma.TaskGetPayload<{ include: typeof taskInclude }>;
+import type { TaskEvent, TaskRun } from "../generated/prisma/client.ts";
+import type { TaskRow } from "../db/tasks.ts";
 
 export interface TaskView {
   id: string;
@@ -53,7 +47,7 @@ export function toTaskView(task: TaskRow): TaskView {
 export interface RunView {
   id: string;
   attempt: number;
-  status: Prisma.TaskRunGetPayload<object>["status"];
+  status: TaskRun["status"];
   engine: string | null;
   engine_id: string | null;
   error: string | null;
@@ -62,7 +56,7 @@ export interface RunView {
   finished_at: string | null;
 }
 
-export function toRunView(run: Prisma.TaskRunGetPayload<object>): RunView {
+export function toRunView(run: TaskRun): RunView {
   return {
     id: run.id,
     attempt: run.attempt,
@@ -85,7 +79,7 @@ export interface EventView {
   created_at: string;
 }
 
-export function toEventView(event: Prisma.TaskEventGetPayload<object>): EventView {
+export function toEventView(event: TaskEvent): EventView {
   return {
     id: event.id.toString(),
     run_id: event.runId,

@@ -1,7 +1,10 @@
 // Operator-side administration of teams and their members, integrations and flags.
 import { AppError } from "../lib/errors.ts";
 import type { Team } from "../generated/prisma/client.ts";
-import { isUniqueViolation, type Db } from "./db-types.ts";
+import { isUniqueViolation, type Db } from "../db/client.ts";
+import { findIntegrationByInstallation, insertIntegration, updateIntegration } from "../db/integrations.ts";
+import { findTeamById, findTeamByName, insertTeam, listTeamsOldestFirst } from "../db/teams.ts";
+import { ensureTeamMembership, findUserByExternalId, insertUser, updateUserContact } from "../db/users.ts";
 import { createDefaultWorkflow } from "./default-workflow.ts";
 import { parseRepositoryName, repositoryKey } from "./repository-name.ts";
 import { teamPrefix } from "./team-prefix.ts";
@@ -21,7 +24,7 @@ const teamView = (team: Team): TeamView => ({ id: team.id, name: team.name, pref
 export async function createTeam(db: Db, name: string): Promise<TeamView> {
   try {
     const team = await db.$transaction(async (tx) => {
-      const created = await tx.team.create({ data: { name, prefix: teamPrefix(name) } });
+      const created = await insertTeam(tx, { name, prefix: teamPrefix(name) });
       await createDefaultWorkflow(tx, created.id);
       return created;
     });
@@ -34,15 +37,13 @@ export async function createTeam(db: Db, name: string): Promise<TeamView> {
 
 /** Finds a team by id or by name. */
 export async function findTeam(db: Db, ref: string): Promise<Team> {
-  const team = isUuid(ref)
-    ? await db.team.findUnique({ where: { id: ref } })
-    : await db.team.findUnique({ where: { name: ref } });
+  const team = isUuid(ref) ? await findTeamById(db, ref) : await findTeamByName(db, ref);
   if (!team) throw new AppError("not_found", "team_not_found", `no team ${JSON.stringify(ref)}`, { field: "team" });
   return team;
 }
 
 export async function listTeams(db: Db): Promise<TeamView[]> {
-  return (await db.team.findMany({ orderBy: { createdAt: "asc" } })).map(teamView);
+  return (await listTeamsOldestFirst(db)).map(teamView);
 }
 
 export interface AddUserInput {
@@ -62,18 +63,11 @@ export interface UserView {
 export async function addTeamMember(db: Db, teamId: string, input: AddUserInput): Promise<UserView> {
   try {
     const user = await db.$transaction(async (tx) => {
-      const existing = await tx.user.findUnique({ where: { externalId: input.externalId } });
+      const existing = await findUserByExternalId(tx, input.externalId);
       const user = existing
-        ? await tx.user.update({
-            where: { id: existing.id },
-            data: { githubLogin: input.githubLogin ?? existing.githubLogin, email: input.email ?? existing.email },
-          })
-        : await tx.user.create({ data: { externalId: input.externalId, githubLogin: input.githubLogin ?? null, email: input.email ?? null } });
-      await tx.teamMember.upsert({
-        where: { teamId_userId: { teamId, userId: user.id } },
-        create: { teamId, userId: user.id },
-        update: {},
-      });
+        ? await updateUserContact(tx, existing.id, { githubLogin: input.githubLogin ?? existing.githubLogin, email: input.email ?? existing.email })
+        : await insertUser(tx, { externalId: input.externalId, githubLogin: input.githubLogin ?? null, email: input.email ?? null });
+      await ensureTeamMembership(tx, teamId, user.id);
       return user;
     });
     return { id: user.id, external_id: user.externalId, github_login: user.githubLogin, email: user.email };
@@ -105,22 +99,16 @@ export interface IntegrationView {
  */
 export async function addIntegration(db: Db, teamId: string, input: IntegrationInput): Promise<IntegrationView> {
   const repositories = input.repositories.map((name, index) => repositoryKey(parseRepositoryName(name, `repositories[${index}]`)));
-  const installationId = BigInt(input.installationId);
   const row = await db.$transaction(async (tx) => {
-    const existing = await tx.gitHubIntegration.findUnique({ where: { installationId } });
+    const existing = await findIntegrationByInstallation(tx, input.installationId);
     if (existing && existing.teamId !== teamId) {
       throw new AppError("conflict", "installation_taken", `installation ${input.installationId} is linked to another team`, { field: "installation_id" });
     }
     if (existing) {
       const merged = [...new Set([...existing.repositories, ...repositories])].sort();
-      return tx.gitHubIntegration.update({
-        where: { id: existing.id },
-        data: { repositories: merged, account: input.account ?? existing.account },
-      });
+      return updateIntegration(tx, existing.id, { repositories: merged, account: input.account ?? existing.account });
     }
-    return tx.gitHubIntegration.create({
-      data: { teamId, installationId, account: input.account ?? null, repositories: [...new Set(repositories)].sort() },
-    });
+    return insertIntegration(tx, { teamId, installationId: input.installationId, account: input.account ?? null, repositories: [...new Set(repositories)].sort() });
   });
   return {
     id: row.id,

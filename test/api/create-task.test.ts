@@ -212,6 +212,29 @@ describe.each(testDatabases)("numbering and idempotency under concurrency on %s"
     const elsewhere = await client(server.url, other.apiKey)("POST", "/api/tasks", body({ user_id: "e1", repository: "eps/app" }), { "idempotency-key": "evt-123" });
     expect(elsewhere.status).toBe(201);
   });
+
+  it("hands a run that no engine took to the engine again when the request is replayed", async () => {
+    const seed = await seedTeam(server.url, "Zeta", { userId: "z1", repository: "zeta/app" });
+    const zeta = client(server.url, seed.apiKey);
+    const request = body({ user_id: "z1", repository: "zeta/app" });
+    const first = await zeta("POST", "/api/tasks", request, { "idempotency-key": "evt-stranded" });
+    expect(first.status).toBe(201);
+    // As if the process died between the commit and the hand-off: the run is queued, no engine has it.
+    const run = await server.db.prisma.taskRun.findFirstOrThrow({ where: { taskId: first.body.id } });
+    await server.db.prisma.taskRun.update({ where: { id: run.id }, data: { engine: null, engineId: null } });
+    const orchestrator = server.orchestrator as RecordingOrchestrator;
+    const handedOff = () => orchestrator.started.filter((started) => started.runId === run.id).length;
+    expect(handedOff()).toBe(1);
+
+    const replay = await zeta("POST", "/api/tasks", request, { "idempotency-key": "evt-stranded" });
+    expect(replay.status).toBe(200);
+    expect(handedOff()).toBe(2);
+    expect(await server.db.prisma.taskRun.findUniqueOrThrow({ where: { id: run.id } })).toMatchObject({ engine: "recorded", engineId: `recorded:${run.id}` });
+
+    // Once an engine has it, a replay leaves it alone.
+    await zeta("POST", "/api/tasks", request, { "idempotency-key": "evt-stranded" });
+    expect(handedOff()).toBe(2);
+  });
 });
 
 describe.runIf(testDatabases.includes("postgres"))("teams do not wait on each other (PostgreSQL)", () => {

@@ -1,7 +1,10 @@
 import type { Prisma, PrismaClient } from "../generated/prisma/client.ts";
 
 export type Db = PrismaClient;
-/** The client inside `$transaction(async (tx) => …)`. */
+/**
+ * The client inside `$transaction(async (tx) => …)`. The full client is one too, so repository
+ * functions take a `Tx` and serve both callers inside a transaction and callers outside one.
+ */
 export type Tx = Prisma.TransactionClient;
 
 /** Settings for interactive transactions that may queue behind a team's row lock. */
