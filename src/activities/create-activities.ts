@@ -1,10 +1,13 @@
 // The pipeline's activities for real: bookkeeping in the database (stage, status, events) and
-// the stage work behind the StageWork port. Every activity is safe to run twice.
+// the stage work behind the StageWork port. Every activity is safe to run twice, and each reads
+// what it needs once: stage names come with the command, not from the database.
 import type { Logger } from "../lib/logger.ts";
-import { Prisma, type PrismaClient } from "../generated/prisma/client.ts";
+import type { Prisma, PrismaClient } from "../generated/prisma/client.ts";
+import { findFlagSubject, findRunStart, fixPipelineInput } from "../db/run-start.ts";
+import { recordRunFinished, recordStageEntered, recordWaiting } from "../db/run-progress.ts";
 import type { PipelineActivities } from "../pipeline/activities.ts";
 import { defaultMaxReviewLoops } from "../pipeline/machine.ts";
-import type { Outcome, PipelineInput, RunRef, StageSpec } from "../pipeline/types.ts";
+import type { Outcome, PipelineInput, StageSpec } from "../pipeline/types.ts";
 import { tasksFlag, type FlagChecker } from "../tasks/feature-flags.ts";
 import type { StageWork } from "../stage-work/stage-work.ts";
 import type { ProgressReporter } from "./github-progress.ts";
@@ -17,8 +20,6 @@ export interface ActivityDeps {
   /** Keeps GitHub (the tracking comment) in step with the database; optional without an app. */
   progress?: ProgressReporter;
 }
-
-const stillOpen = { notIn: ["completed", "cancelled", "failed"] as ("completed" | "cancelled" | "failed")[] };
 
 function outcomeMessage(outcome: Outcome, stageName: string): string {
   switch (outcome.status) {
@@ -34,42 +35,28 @@ function outcomeMessage(outcome: Outcome, stageName: string): string {
 export function createPipelineActivities(deps: ActivityDeps): PipelineActivities {
   const { db } = deps;
 
-  async function stageId(taskId: string, key: string): Promise<{ id: string; name: string }> {
-    const task = await db.task.findUniqueOrThrow({ where: { id: taskId }, select: { workflowId: true } });
-    return db.stage.findUniqueOrThrow({ where: { workflowId_key: { workflowId: task.workflowId, key } }, select: { id: true, name: true } });
-  }
-
   return {
     async loadRun(run) {
-      const row = await db.taskRun.findUniqueOrThrow({ where: { id: run.runId }, include: { task: { include: { currentStage: true } } } });
-      if (row.pipelineInput) return row.pipelineInput as unknown as PipelineInput;
-      const stages = await db.stage.findMany({ where: { workflowId: row.task.workflowId }, orderBy: { position: "asc" } });
+      const start = await findRunStart(db, run.runId);
+      if (start.pipelineInput) return start.pipelineInput as unknown as PipelineInput;
       const input: PipelineInput = {
         ...run,
-        stages: stages.map((s): StageSpec => ({ key: s.key, name: s.name, agentRole: s.agentRole, requiresApproval: s.requiresApproval, opensPullRequest: s.opensPullRequest })),
-        startStage: row.task.currentStage?.key ?? stages[0]?.key ?? "",
-        kind: row.kind === "followup" ? "followup" : "initial",
+        stages: start.stages.map((s): StageSpec => ({ key: s.key, name: s.name, agentRole: s.agentRole, requiresApproval: s.requiresApproval, opensPullRequest: s.opensPullRequest })),
+        startStage: start.currentStageKey ?? start.stages[0]?.key ?? "",
+        kind: start.kind === "followup" ? "followup" : "initial",
         maxReviewLoops: defaultMaxReviewLoops,
       };
       // First writer wins, so a retried load returns what the first one fixed.
-      await db.taskRun.updateMany({ where: { id: run.runId, pipelineInput: { equals: Prisma.DbNull } }, data: { pipelineInput: input as unknown as Prisma.InputJsonValue } });
-      const stored = await db.taskRun.findUniqueOrThrow({ where: { id: run.runId }, select: { pipelineInput: true } });
-      return (stored.pipelineInput as unknown as PipelineInput | null) ?? input;
+      const stored = await fixPipelineInput(db, run.runId, input as unknown as Prisma.InputJsonValue);
+      return (stored as unknown as PipelineInput | null) ?? input;
     },
 
     async checkFlag(run) {
-      const task = await db.task.findUniqueOrThrow({ where: { id: run.taskId }, include: { createdBy: true } });
-      return { enabled: await deps.flags.isEnabled(tasksFlag, { teamId: task.teamId, distinctId: task.createdBy?.externalId ?? task.teamId }) };
+      return { enabled: await deps.flags.isEnabled(tasksFlag, await findFlagSubject(db, run.taskId)) };
     },
 
-    async enterStage({ taskId, runId, stage }) {
-      const { id, name } = await stageId(taskId, stage);
-      await db.$transaction([
-        db.taskRun.updateMany({ where: { id: runId, status: "queued" }, data: { status: "running" } }),
-        db.taskRun.updateMany({ where: { id: runId, startedAt: null }, data: { startedAt: new Date() } }),
-        db.task.updateMany({ where: { id: taskId, status: stillOpen }, data: { currentStageId: id, status: "running" } }),
-        db.taskEvent.create({ data: { taskId, runId, type: "stage_entered", message: `entered ${name}`, data: { stage } } }),
-      ]);
+    async enterStage({ taskId, runId, stage, stageName }) {
+      await recordStageEntered(db, { taskId, runId, stage, stageName });
       await deps.progress?.report({ taskId, runId });
     },
 
@@ -77,12 +64,8 @@ export function createPipelineActivities(deps: ActivityDeps): PipelineActivities
       return deps.work.runAgent(args, signal ?? new AbortController().signal);
     },
 
-    async markWaiting({ taskId, runId, stage }) {
-      const { name } = await stageId(taskId, stage);
-      await db.$transaction([
-        db.task.updateMany({ where: { id: taskId, status: stillOpen }, data: { status: "waiting_approval" } }),
-        db.taskEvent.create({ data: { taskId, runId, type: "waiting_approval", message: `${name} waits for approval`, data: { stage } } }),
-      ]);
+    async markWaiting({ taskId, runId, stage, stageName }) {
+      await recordWaiting(db, { taskId, runId, stage, stageName });
       await deps.progress?.report({ taskId, runId });
     },
 
@@ -90,29 +73,25 @@ export function createPipelineActivities(deps: ActivityDeps): PipelineActivities
       return deps.work.publish(args, signal ?? new AbortController().signal);
     },
 
-    async finish({ taskId, runId, outcome }) {
-      const stageKey = outcome.status === "completed" ? null : outcome.stage;
-      // An engine failure names no real stage; fall back to the key.
-      const stageName = stageKey ? ((await stageId(taskId, stageKey).catch(() => undefined))?.name ?? stageKey) : "";
-      const message = outcomeMessage(outcome, stageName);
-      await db.$transaction([
-        db.taskRun.updateMany({
-          where: { id: runId },
-          data: { status: outcome.status, finishedAt: new Date(), error: outcome.status === "failed" ? message : null },
-        }),
-        // A task cancelled by a person stays cancelled, whatever its run was doing.
-        db.task.updateMany({
-          where: { id: taskId, status: { not: "cancelled" } },
-          data: { status: outcome.status, ...(outcome.status === "completed" && outcome.prUrl ? { prUrl: outcome.prUrl } : {}) },
-        }),
-        db.taskEvent.create({ data: { taskId, runId, type: `run_${outcome.status}`, message, data: outcome as unknown as Prisma.InputJsonValue } }),
-      ]);
+    async finish({ taskId, runId, outcome, stageName }) {
+      // An engine failure names no real stage: its key is its name.
+      const message = outcomeMessage(outcome, outcome.status === "completed" ? "" : (stageName ?? outcome.stage));
+      const completed = outcome.status === "completed" ? outcome : null;
+      await recordRunFinished(db, {
+        taskId,
+        runId,
+        status: outcome.status,
+        error: outcome.status === "failed" ? message : null,
+        completionNote: completed?.note ?? null,
+        prUrl: completed?.prUrl ?? null,
+        message,
+        outcome: outcome as unknown as Prisma.InputJsonObject,
+      });
       await deps.progress?.report({ taskId, runId });
     },
 
-    async cleanup(run: RunRef) {
+    async cleanup(run) {
       await deps.work.cleanup(run);
     },
   };
 }
-

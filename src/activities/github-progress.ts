@@ -1,12 +1,13 @@
 // Progress on GitHub: the issue's tracking comment, edited in place as the run moves, with the
-// plan, the PR link and any failure reason. Everything is secret-scanned before it is posted.
+// plan, the PR link and any failure reason. The comment is rendered (and secret-scanned) by
+// github/; the task's state comes from the one loader both writers of the comment share.
 import type { Logger } from "../lib/logger.ts";
 import type { PrismaClient } from "../generated/prisma/client.ts";
-import { renderTrackingComment, upsertTrackingComment } from "../github/tracking-comment.ts";
-import { maxBodyChars, truncateMarkdown } from "../github/github-limits.ts";
-import { scanForSecrets } from "../publish/secret-scan.ts";
+import { upsertTrackingComment } from "../github/tracking-comment.ts";
 import type { RunRef } from "../pipeline/types.ts";
 import type { GitHubClients } from "../github/github-clients.ts";
+import { saveTrackingCommentId } from "../db/tracking-comments.ts";
+import { findTaskIssue, loadTrackingState } from "../tasks/tracking-view.ts";
 
 export interface ProgressReporter {
   /** Brings the task's GitHub surfaces up to date with the database; never throws. */
@@ -24,41 +25,19 @@ export interface GitHubProgressDeps {
 
 export function createGitHubProgress(deps: GitHubProgressDeps): ProgressReporter {
   const { db } = deps;
-  async function render(run: Pick<RunRef, "taskId" | "runId">): Promise<string> {
-    const task = await db.task.findUniqueOrThrow({ where: { id: run.taskId }, include: { currentStage: true } });
-    const stages = await db.stage.findMany({ where: { workflowId: task.workflowId }, orderBy: { position: "asc" }, select: { key: true, name: true } });
-    const plan = await db.stageOutput.findFirst({ where: { runId: run.runId, role: "planner" }, orderBy: { createdAt: "desc" } });
-    const runRow = await db.taskRun.findUniqueOrThrow({ where: { id: run.runId } });
-    const finished = await db.taskEvent.findFirst({ where: { runId: run.runId, type: "run_completed" }, orderBy: { id: "desc" } });
-    const base = {
-      slug: task.slug,
-      title: task.title,
-      status: task.status,
-      stages,
-      currentStage: task.currentStage?.key ?? null,
-      taskUrl: `${deps.publicUrl}/api/tasks/${task.id}`,
-      prUrl: task.prUrl,
-    };
-    const note = task.status === "failed" ? runRow.error : ((finished?.data as { note?: string | null } | null)?.note ?? null);
-    const body = renderTrackingComment({ ...base, plan: plan?.text ?? null, note });
-    // Agent text that looks like a secret never reaches GitHub; the checklist still does.
-    if ((await scanForSecrets([{ where: "tracking comment", text: body }])).length > 0) {
-      return renderTrackingComment({ ...base, note: "Details withheld: they looked like they contained a secret." });
-    }
-    return truncateMarkdown(body, { maxChars: maxBodyChars, keep: "head" });
-  }
-
   return {
-    async report(run) {
+    async report({ taskId }) {
       try {
-        const task = await db.task.findUniqueOrThrow({ where: { id: run.taskId }, include: { integration: true } });
-        if (!task.issueNumber || !task.integration) return;
-        const [owner, repo] = task.repository.split("/") as [string, string];
-        const octokit = await deps.github.auth(Number(task.integration.installationId));
-        // Rendered under the issue's lock, from the database as it is then: the last writer shows the latest state.
-        await upsertTrackingComment(octokit, { owner, repo, issue_number: task.issueNumber }, () => render(run), { createIfMissing: deps.createComment });
+        const target = await findTaskIssue(db, taskId);
+        if (!target) return;
+        const octokit = await deps.github.auth(target.installationId);
+        await upsertTrackingComment(octokit, target.issue, () => loadTrackingState(db, taskId), {
+          taskUrl: `${deps.publicUrl}/api/tasks/${taskId}`,
+          createIfMissing: deps.createComment,
+          remember: (commentId) => saveTrackingCommentId(db, taskId, commentId),
+        });
       } catch (error) {
-        deps.log.warn({ err: error, taskId: run.taskId }, "could not update the tracking comment");
+        deps.log.warn({ err: error, taskId }, "could not update the tracking comment");
       }
     },
   };

@@ -9,6 +9,8 @@ import { createPipelineActivities } from "../activities/create-activities.ts";
 import { createLocalRepositoryHost, type LocalPullRequestText } from "../repository-host/local-repository-host.ts";
 import type { Config } from "../config.ts";
 import { openDatabase } from "../db/open-database.ts";
+import { listTaskEventsAfter } from "../db/task-events.ts";
+import { listRunsOfTask } from "../db/task-runs.ts";
 import type { PrismaClient } from "../generated/prisma/client.ts";
 import { createGitRunner, type GitRunner } from "../git/git-runner.ts";
 import { createEmbeddedRunner } from "../runner/embedded-runner.ts";
@@ -66,22 +68,22 @@ export async function runLocally(config: Config, input: LocalRunInput, progress:
 
     // 3. Create and run the task, printing its events as they happen.
     const { task } = await tasks.createAndRun({ teamId: team.id, title: input.title, description: input.description, originProduct: "user_created", userId: localUser, repository, source: "cli" });
+    events.follow(task.id);
     progress(`${task.slug}: ${input.title} (${repoPath})`);
     await runner.idle();
     await events.print();
 
     // 4. Where it ended.
     const detail = await tasks.getTask(team.id, task.id);
-    const finished = detail.runs[0];
-    const note = await db.taskEvent.findFirst({ where: { taskId: task.id, type: "run_completed" }, orderBy: { id: "desc" } });
+    const [run] = await listRunsOfTask(db, task.id);
     const pr = proposed as LocalPullRequestText | null;
     return {
       slug: detail.slug,
       status: detail.status,
       stage: detail.stage?.key ?? null,
       branch: detail.branch,
-      note: (note?.data as { note?: string | null } | null)?.note ?? null,
-      error: finished?.error ?? null,
+      note: run?.completionNote ?? null,
+      error: run?.error ?? null,
       pr: pr ? { title: pr.title, body: pr.body } : null,
     };
   } finally {
@@ -115,10 +117,12 @@ function repositoryName(repoPath: string): string {
 
 /** Prints the task's new events (stages entered, agent output, the outcome) once each, in order. */
 function createEventPrinter(db: PrismaClient, progress: (line: string) => void) {
+  let taskId: string | null = null;
   let lastId = 0n;
   let printing: Promise<void> = Promise.resolve();
   const printNew = async () => {
-    const events = await db.taskEvent.findMany({ where: { id: { gt: lastId } }, orderBy: { id: "asc" } });
+    if (taskId === null) return;
+    const events = await listTaskEventsAfter(db, taskId, lastId);
     for (const event of events) {
       lastId = event.id;
       if (event.type === "agent_output") for (const line of (event.message ?? "").split("\n")) progress(`  | ${line}`);
@@ -126,6 +130,10 @@ function createEventPrinter(db: PrismaClient, progress: (line: string) => void) 
     }
   };
   return {
+    /** Starts printing this task's events, from its first. */
+    follow(id: string): void {
+      taskId = id;
+    },
     print(): Promise<void> {
       printing = printing.then(printNew, printNew);
       return printing;

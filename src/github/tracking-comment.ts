@@ -1,44 +1,31 @@
-// The one tracking comment per issue: found again by a hidden marker and edited in place, so
-// retries and later stages never add a second one.
+// The one tracking comment per issue, edited in place so retries and later stages never add a
+// second one. Its id is kept once found or created, so an update is one edit; only when that
+// comment is gone (deleted on GitHub) is it looked for again by its hidden marker, or created.
 import type { ProbotOctokit } from "probot";
+import { renderTrackingComment, trackingMarker, type TrackingView } from "./tracking-comment-body.ts";
 
 type Octokit = InstanceType<typeof ProbotOctokit>;
 
-export const trackingMarker = "<!-- tasks:tracking-comment -->";
-
-export interface TrackingView {
-  slug: string;
-  title: string;
-  status: string;
-  stages: { key: string; name: string }[];
-  currentStage: string | null;
-  taskUrl: string;
-  /** The planner's plan, once there is one. */
-  plan?: string | null;
-  prUrl?: string | null;
-  /** Why the run failed, or what it ended with ("no changes: …"), in plain words. */
-  note?: string | null;
-}
-
-export function renderTrackingComment(view: TrackingView): string {
-  const currentIndex = view.stages.findIndex((stage) => stage.key === view.currentStage);
-  const done = view.status === "completed";
-  const checklist = view.stages.map((stage, index) => {
-    const checked = done || index < currentIndex;
-    const marker = index === currentIndex && !done ? " ← current" : "";
-    return `- [${checked ? "x" : " "}] ${stage.name}${marker}`;
-  });
-  const lines = [trackingMarker, `**Tasks** · [${view.slug}](${view.taskUrl}) · \`${view.status}\``, "", ...checklist];
-  if (view.prUrl) lines.push("", `Pull request: ${view.prUrl}`);
-  if (view.note) lines.push("", view.status === "failed" ? `**Failed:** ${view.note}` : view.note);
-  if (view.plan) lines.push("", "<details><summary>Plan</summary>", "", view.plan, "", "</details>");
-  return lines.join("\n");
-}
+export { trackingMarker, type TrackingView };
 
 export interface IssueRef {
   owner: string;
   repo: string;
   issue_number: number;
+}
+
+/** The task as the comment shows it, and the comment's id when it is already known. */
+export interface TrackingState {
+  view: Omit<TrackingView, "taskUrl">;
+  commentId: number | null;
+}
+
+export interface TrackingOptions {
+  taskUrl: string;
+  /** False where another process creates the comment (Temporal workers leave it to the trigger). */
+  createIfMissing?: boolean;
+  /** Keeps the id of a comment found or created, so the next update goes straight to it. */
+  remember(commentId: number): Promise<void>;
 }
 
 // One update at a time per issue in this process: two concurrent first updates (the trigger's
@@ -57,30 +44,41 @@ async function serialised<T>(key: string, work: () => Promise<T>): Promise<T> {
 }
 
 /**
- * Edits the app's own marked comment when there is one, else creates it — unless told to only
- * update (engines in other processes leave creating it to the trigger, so it is never doubled).
+ * Brings the issue's tracking comment up to date with `load()`, read under the issue's lock so
+ * the last writer shows the latest state. Returns the comment's id, or undefined when there is
+ * none and this caller may not create it.
  */
-export async function upsertTrackingComment(
-  octokit: Octokit,
-  issue: IssueRef,
-  body: string | (() => Promise<string>),
-  options: { createIfMissing?: boolean } = {},
-): Promise<{ id: number; created: boolean } | undefined> {
+export async function upsertTrackingComment(octokit: Octokit, issue: IssueRef, load: () => Promise<TrackingState>, options: TrackingOptions): Promise<number | undefined> {
   return serialised(`${issue.owner}/${issue.repo}#${issue.issue_number}`.toLowerCase(), async () => {
-    const text = typeof body === "string" ? body : await body();
-    return upsertNow(octokit, issue, text, options.createIfMissing ?? true);
+    const state = await load();
+    const body = await renderTrackingComment({ ...state.view, taskUrl: options.taskUrl });
+    if (state.commentId !== null && (await editComment(octokit, issue, state.commentId, body))) return state.commentId;
+    const id = await findOrCreate(octokit, issue, body, options.createIfMissing ?? true);
+    if (id !== undefined) await options.remember(id);
+    return id;
   });
 }
 
-async function upsertNow(octokit: Octokit, issue: IssueRef, body: string, createIfMissing: boolean): Promise<{ id: number; created: boolean } | undefined> {
+/** False when the comment is gone. */
+async function editComment(octokit: Octokit, issue: IssueRef, commentId: number, body: string): Promise<boolean> {
+  try {
+    await octokit.rest.issues.updateComment({ owner: issue.owner, repo: issue.repo, comment_id: commentId, body });
+    return true;
+  } catch (error) {
+    if ((error as { status?: number }).status === 404) return false;
+    throw error;
+  }
+}
+
+async function findOrCreate(octokit: Octokit, issue: IssueRef, body: string, createIfMissing: boolean): Promise<number | undefined> {
   const comments = await octokit.paginate(octokit.rest.issues.listComments, { ...issue, per_page: 100 });
   // Only a comment the app wrote counts: anyone can paste the marker into theirs.
   const mine = comments.find((comment) => comment.user?.type === "Bot" && comment.body?.includes(trackingMarker));
   if (mine) {
     await octokit.rest.issues.updateComment({ owner: issue.owner, repo: issue.repo, comment_id: mine.id, body });
-    return { id: mine.id, created: false };
+    return mine.id;
   }
   if (!createIfMissing) return undefined;
   const created = await octokit.rest.issues.createComment({ ...issue, body });
-  return { id: created.data.id, created: true };
+  return created.data.id;
 }

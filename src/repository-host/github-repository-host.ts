@@ -2,6 +2,7 @@
 // pushes with tokens minted for the one repository and revoked straight after, a draft pull
 // request, and each stage as a check run on the commit.
 import type { PrismaClient } from "../generated/prisma/client.ts";
+import { saveTaskPullRequest } from "../db/run-workspace.ts";
 import type { Logger } from "../lib/logger.ts";
 import { upsertStageCheckRun } from "../github/check-runs.ts";
 import { BranchConflictError, type Git } from "../git/git.ts";
@@ -11,7 +12,7 @@ import type { GitHubClients, Octokit } from "../github/github-clients.ts";
 import { repoConfigPath } from "../stage-work/repo-config.ts";
 import type { ProposedChange, RepositoryHost, StageReport } from "../stage-work/repository-host.ts";
 import type { RunContext } from "../stage-work/run-context.ts";
-import { PermanentFailure } from "../lib/permanent-failure.ts";
+import { PermanentFailure } from "../lib/errors.ts";
 import { withoutSecrets } from "../stage-work/without-secrets.ts";
 
 export interface GitHubRepositoryHostDeps {
@@ -47,28 +48,19 @@ export function createGitHubRepositoryHost(deps: GitHubRepositoryHostDeps): Repo
     }
   }
 
-  async function stageName(taskId: string, key: string): Promise<string> {
-    const task = await deps.db.task.findUniqueOrThrow({ where: { id: taskId }, select: { workflowId: true } });
-    return (await deps.db.stage.findUnique({ where: { workflowId_key: { workflowId: task.workflowId, key } } }))?.name ?? key;
-  }
-
   async function postFinalChecks(context: RunContext, change: ProposedChange): Promise<void> {
     const octokit = await deps.github.auth(context.installationId);
-    const task = await deps.db.task.findUniqueOrThrow({ where: { id: context.taskId }, select: { workflowId: true } });
-    const stages = await deps.db.stage.findMany({ where: { workflowId: task.workflowId }, orderBy: { position: "asc" } });
-    for (const stage of stages) {
-      const output = change.outputs.find((o) => o.stage === stage.key);
-      if (!output && !stage.opensPullRequest) continue;
+    for (const result of change.stageResults) {
       await upsertStageCheckRun(octokit, {
         owner: context.owner,
         repo: context.repo,
         headSha: change.headSha,
-        stageName: stage.name,
-        externalId: `${context.runId}:${stage.key}`,
+        stageName: result.stageName,
+        externalId: `${context.runId}:${result.stage}`,
         status: "completed",
         conclusion: "success",
-        title: `${context.slug}: ${stage.name} done`,
-        summary: await withoutSecrets(`check run ${stage.name}`, output?.text ?? "Pull request opened."),
+        title: `${context.slug}: ${result.stageName} done`,
+        summary: await withoutSecrets(`check run ${result.stageName}`, result.text ?? "Pull request opened."),
         detailsUrl: taskUrl(context),
       });
     }
@@ -118,7 +110,7 @@ export function createGitHubRepositoryHost(deps: GitHubRepositoryHostDeps): Repo
         labels: context.config.pull_request?.labels ?? [],
       });
       // The PR's url is what the task records; recorded before the checks so a failed check post cannot lose it.
-      await deps.db.task.update({ where: { id: context.taskId }, data: { prUrl: pr.url } });
+      await saveTaskPullRequest(deps.db, context.taskId, pr.url);
       await postFinalChecks(context, change);
       return { prUrl: pr.url, note: null };
     },
@@ -126,15 +118,13 @@ export function createGitHubRepositoryHost(deps: GitHubRepositoryHostDeps): Repo
     async reportStage(context, report: StageReport) {
       // Progress must never fail the stage it reports on: every step is inside the try.
       try {
-        const run = await deps.db.taskRun.findUniqueOrThrow({ where: { id: context.runId }, select: { baseSha: true } });
-        if (!run.baseSha) return;
         const summary = await withoutSecrets(`check run ${report.stage}`, report.summary);
         const octokit = await deps.github.auth(context.installationId);
         await upsertStageCheckRun(octokit, {
           owner: context.owner,
           repo: context.repo,
-          headSha: run.baseSha,
-          stageName: await stageName(context.taskId, report.stage),
+          headSha: report.headSha,
+          stageName: report.stageName,
           externalId: `${context.runId}:${report.stage}`,
           status: report.status,
           ...(report.conclusion ? { conclusion: report.conclusion } : {}),

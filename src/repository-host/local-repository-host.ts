@@ -8,7 +8,7 @@ import type { GitRunner } from "../git/git-runner.ts";
 import { pullRequestTemplatePaths } from "../github/pull-requests.ts";
 import { repoConfigPath } from "../stage-work/repo-config.ts";
 import type { RepositoryHost } from "../stage-work/repository-host.ts";
-import { PermanentFailure } from "../lib/permanent-failure.ts";
+import { PermanentFailure } from "../lib/errors.ts";
 
 export interface LocalPullRequestText {
   branch: string;

@@ -1,6 +1,7 @@
 // Streams an agent's output into TaskEvents, so a task's log is live while the agent works.
 // Lines are batched (a write per second or per 50 lines) to keep the database calm.
 import type { PrismaClient } from "../generated/prisma/client.ts";
+import { appendTaskEvent } from "../db/task-events.ts";
 
 export interface AgentLog {
   line(text: string): void;
@@ -19,7 +20,7 @@ export function createAgentLog(db: PrismaClient, ref: { taskId: string; runId: s
     const lines = pending;
     pending = [];
     writing = writing.then(async () => {
-      await db.taskEvent.create({ data: { taskId: ref.taskId, runId: ref.runId, type: "agent_output", message: lines.join("\n"), data: { stage: ref.stage, lines: lines.length } } });
+      await appendTaskEvent(db, { taskId: ref.taskId, runId: ref.runId, type: "agent_output", message: lines.join("\n"), data: { stage: ref.stage, lines: lines.length } });
     });
     return writing;
   };

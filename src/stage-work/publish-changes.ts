@@ -9,11 +9,14 @@ import type { PublishOutput } from "../pipeline/activities.ts";
 import { checkDiffPolicy, listChangedPaths } from "../publish/diff-policy.ts";
 import { formatFindings, scanDiff, scanForSecrets } from "../publish/secret-scan.ts";
 import type { Sandbox } from "../sandbox/sandbox.ts";
+import { saveTaskBranch } from "../db/run-workspace.ts";
+import { listStageOutputs } from "../db/stage-outputs.ts";
+import type { StageOutput } from "../generated/prisma/client.ts";
 import type { RunContext } from "./run-context.ts";
 import type { SandboxStageWorkDeps } from "./sandbox-stage-work.ts";
-import { controlCloneDir } from "./sandbox-checkout.ts";
+import { controlCloneDir, type Checkout } from "./sandbox-checkout.ts";
 import { type PublishRequest } from "./stage-work.ts";
-import { PermanentFailure } from "../lib/permanent-failure.ts";
+import { PermanentFailure } from "../lib/errors.ts";
 
 /** The coder's changes as a binary diff against the commit the checkout started from. */
 async function diffFromSandbox(sandbox: Sandbox, baseSha: string, signal: AbortSignal): Promise<string> {
@@ -24,14 +27,21 @@ async function diffFromSandbox(sandbox: Sandbox, baseSha: string, signal: AbortS
   return diff.stdout;
 }
 
-export async function publishChanges(deps: SandboxStageWorkDeps, context: RunContext, sandbox: Sandbox, request: PublishRequest, signal: AbortSignal): Promise<PublishOutput> {
-  const run = await deps.db.taskRun.findUniqueOrThrow({ where: { id: context.runId }, select: { baseSha: true } });
-  if (!run.baseSha) throw new PermanentFailure("the run has no checkout to publish from");
-  const outputs = await deps.db.stageOutput.findMany({ where: { runId: context.runId }, orderBy: { createdAt: "asc" } });
+/** Each stage's latest output in workflow order, and the publishing stage itself (no output). */
+function stageResults(context: RunContext, outputs: readonly StageOutput[], request: PublishRequest) {
+  const latest = new Map(outputs.map((output) => [output.stage, output.text]));
+  return context.stages
+    .filter((stage) => latest.has(stage.key) || stage.key === request.stage)
+    .map((stage) => ({ stage: stage.key, stageName: stage.name, text: latest.get(stage.key) ?? null }));
+}
+
+export async function publishChanges(deps: SandboxStageWorkDeps, context: RunContext, checkout: Checkout, request: PublishRequest, signal: AbortSignal): Promise<PublishOutput> {
+  const { sandbox, baseSha } = checkout;
+  const outputs = await listStageOutputs(deps.db, context.runId);
   const summary = outputs.filter((o) => o.role === "coder").at(-1)?.text ?? "";
 
   // 1. What changed, and is it allowed to leave?
-  const patch = await diffFromSandbox(sandbox, run.baseSha, signal);
+  const patch = await diffFromSandbox(sandbox, baseSha, signal);
   if (patch.trim() === "") {
     const why = summary.trim().split("\n")[0]?.trim();
     return { prUrl: null, note: `no changes: the coder left the repository unchanged${why ? ` (it said: ${why.slice(0, 300)})` : ""}` };
@@ -58,7 +68,7 @@ export async function publishChanges(deps: SandboxStageWorkDeps, context: RunCon
   // 2. Commit in the control plane's clone. Its HEAD is the checkout's base until the commit
   //    exists, so a retried publish that finds another HEAD reuses that commit.
   const dir = controlCloneDir(deps, context.runId);
-  const alreadyCommitted = (await deps.git.headSha(dir)) !== run.baseSha;
+  const alreadyCommitted = (await deps.git.headSha(dir)) !== baseSha;
   if (!alreadyCommitted) {
     await deps.git.discardChanges(dir);
     await deps.git.applyPatch(dir, patch);
@@ -74,13 +84,6 @@ export async function publishChanges(deps: SandboxStageWorkDeps, context: RunCon
   // 3. The task branch at the host, then the change proposed there.
   const branch = context.branch ?? branchName(context.slug, context.title);
   await deps.host.pushBranch(context, { dir, branch, headSha: commit.sha });
-  await deps.db.task.update({ where: { id: context.taskId }, data: { branch } });
-  const latest = new Map(outputs.map((output) => [output.stage, output.text]));
-  return deps.host.proposeChange(context, {
-    branch,
-    headSha: commit.sha,
-    title: context.title,
-    body,
-    outputs: [...latest].map(([stage, text]) => ({ stage, text })),
-  });
+  await saveTaskBranch(deps.db, context.taskId, branch);
+  return deps.host.proposeChange(context, { branch, headSha: commit.sha, title: context.title, body, stageResults: stageResults(context, outputs, request) });
 }

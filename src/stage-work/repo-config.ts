@@ -2,7 +2,7 @@
 // parsed once at this boundary. Invalid config fails the task with the file and the field.
 import { parse } from "yaml";
 import { z } from "zod";
-import { PermanentFailure } from "../lib/permanent-failure.ts";
+import { PermanentFailure } from "../lib/errors.ts";
 
 export const repoConfigPath = ".github/tasks.yml";
 

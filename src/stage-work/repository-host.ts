@@ -21,6 +21,9 @@ export interface HostedTask {
 
 export interface StageReport {
   stage: string;
+  stageName: string;
+  /** The commit the report is about: the one the run's checkout started from. */
+  headSha: string;
   status: "in_progress" | "completed";
   conclusion?: "success" | "failure" | "cancelled";
   summary: string;
@@ -31,8 +34,11 @@ export interface ProposedChange {
   headSha: string;
   title: string;
   body: string;
-  /** The latest output of each stage, for hosts that show per-stage results. */
-  outputs: readonly { stage: string; text: string }[];
+  /**
+   * What each stage came to, in workflow order, for hosts that show per-stage results: its
+   * latest output, or null for the stage that publishes (it has no output of its own).
+   */
+  stageResults: readonly { stage: string; stageName: string; text: string | null }[];
 }
 
 export interface RepositoryHost {

@@ -1,10 +1,12 @@
-// What the stage work needs to know about a run, read from the database and the repository's
-// host once per run and kept in memory (a restarted process reads it again: every read here is
-// idempotent).
+// What the stage work needs to know about a run, read from the database (one query) and the
+// repository's host once per run and kept in memory (a restarted process reads it again: every
+// read here is idempotent).
 import type { PrismaClient } from "../generated/prisma/client.ts";
+import { findRunWithTask } from "../db/run-workspace.ts";
+import type { PipelineInput } from "../pipeline/types.ts";
 import { parseRepoConfig, type RepoConfig } from "./repo-config.ts";
 import type { RepositoryHost } from "./repository-host.ts";
-import { PermanentFailure } from "../lib/permanent-failure.ts";
+import { PermanentFailure } from "../lib/errors.ts";
 
 export interface RunContext {
   taskId: string;
@@ -22,6 +24,8 @@ export interface RunContext {
   baseBranch: string;
   followup: boolean;
   followupInstructions: string | null;
+  /** The run's stages in order, as its pipeline input fixed them. */
+  stages: readonly { key: string; name: string }[];
   /** GitHub login of the person the task is for, for the Co-authored-by trailer. */
   coAuthor: { login: string; id: number | null } | null;
   config: RepoConfig;
@@ -31,14 +35,12 @@ export function createRunContexts(db: PrismaClient, host: Pick<RepositoryHost, "
   const cache = new Map<string, Promise<RunContext>>();
 
   async function load(ref: { taskId: string; runId: string }): Promise<RunContext> {
-    const task = await db.task.findUniqueOrThrow({ where: { id: ref.taskId }, include: { integration: true, createdBy: true } });
+    const { task, ...run } = await findRunWithTask(db, ref.runId);
     if (!task.integration || task.integration.suspended) throw new PermanentFailure(`the GitHub App is no longer installed for ${task.repository}`);
-    const run = await db.taskRun.findUniqueOrThrow({ where: { id: ref.runId } });
     const [owner, repo] = task.repository.split("/") as [string, string];
     const installationId = Number(task.integration.installationId);
     const repository = await host.readRepository({ repository: task.repository, installationId });
     const config = parseRepoConfig(repository.configText);
-    const followup = await db.taskEvent.findFirst({ where: { runId: ref.runId, type: "followup_requested" } });
     const githubId = task.createdBy?.externalId.startsWith("github:") ? Number(task.createdBy.externalId.slice("github:".length)) : null;
     return {
       taskId: task.id,
@@ -54,7 +56,8 @@ export function createRunContexts(db: PrismaClient, host: Pick<RepositoryHost, "
       branch: task.branch,
       baseBranch: config.base_branch ?? repository.defaultBranch,
       followup: run.kind === "followup",
-      followupInstructions: (followup?.data as { instructions?: string } | null)?.instructions ?? null,
+      followupInstructions: run.followupInstructions,
+      stages: ((run.pipelineInput as unknown as PipelineInput | null)?.stages ?? []).map(({ key, name }) => ({ key, name })),
       coAuthor: task.createdBy?.githubLogin ? { login: task.createdBy.githubLogin, id: githubId } : null,
       config,
     };

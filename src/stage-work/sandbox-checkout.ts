@@ -5,11 +5,12 @@
 import { mkdir, readFile, rm } from "node:fs/promises";
 import path from "node:path";
 import type { PrismaClient } from "../generated/prisma/client.ts";
+import { findRunCheckout, saveRunCheckout } from "../db/run-workspace.ts";
 import type { Git } from "../git/git.ts";
 import { SandboxGoneError, type Sandbox, type SandboxProvider } from "../sandbox/sandbox.ts";
 import type { RepositoryHost } from "./repository-host.ts";
 import type { RunContext } from "./run-context.ts";
-import { PermanentFailure } from "../lib/permanent-failure.ts";
+import { PermanentFailure } from "../lib/errors.ts";
 
 export interface CheckoutDeps {
   db: PrismaClient;
@@ -23,15 +24,21 @@ export interface CheckoutDeps {
 
 export const controlCloneDir = (deps: Pick<CheckoutDeps, "workspaceRoot">, runId: string) => path.join(deps.workspaceRoot, runId);
 
+/** The run's sandbox and the commit its checkout started from (the base of the coder's diff). */
+export interface Checkout {
+  sandbox: Sandbox;
+  baseSha: string;
+}
+
 /** The run's sandbox: reattached if it exists, else created and checked out. */
-export async function ensureSandbox(deps: CheckoutDeps, context: RunContext, canStartOver: boolean): Promise<Sandbox> {
+export async function ensureSandbox(deps: CheckoutDeps, context: RunContext, canStartOver: boolean): Promise<Checkout> {
   const spec = { taskId: context.taskId, runId: context.runId, timeoutMs: deps.sandboxTimeoutMs };
-  const run = await deps.db.taskRun.findUniqueOrThrow({ where: { id: context.runId }, select: { sandboxId: true } });
-  if (run.sandboxId) {
+  const run = await findRunCheckout(deps.db, context.runId);
+  if (run?.sandboxId && run.baseSha) {
     try {
       const sandbox = await deps.sandboxes.connect(run.sandboxId, spec);
       await sandbox.extend(deps.sandboxTimeoutMs);
-      return sandbox;
+      return { sandbox, baseSha: run.baseSha };
     } catch (error) {
       if (!(error instanceof SandboxGoneError)) throw error;
       if (!canStartOver) throw new PermanentFailure("the sandbox holding this run's changes is gone (it timed out or its host restarted); retry the task");
@@ -40,8 +47,8 @@ export async function ensureSandbox(deps: CheckoutDeps, context: RunContext, can
   const sandbox = await deps.sandboxes.create(spec);
   try {
     const baseSha = await checkout(deps, context, sandbox);
-    await deps.db.taskRun.update({ where: { id: context.runId }, data: { sandboxId: sandbox.id, baseSha } });
-    return sandbox;
+    await saveRunCheckout(deps.db, context.runId, { sandboxId: sandbox.id, baseSha });
+    return { sandbox, baseSha };
   } catch (error) {
     await sandbox.kill();
     throw error;

@@ -10,12 +10,15 @@ import { parseReviewVerdict } from "../agent/review-verdict.ts";
 import type { AgentOutput, PublishOutput } from "../pipeline/activities.ts";
 import type { RunRef } from "../pipeline/types.ts";
 import { SandboxGoneError } from "../sandbox/sandbox.ts";
+import { findRunCheckout } from "../db/run-workspace.ts";
+import { listStageOutputs, saveStageOutput } from "../db/stage-outputs.ts";
 import { createAgentLog } from "./agent-log.ts";
 import { publishChanges } from "./publish-changes.ts";
 import { createRunContexts } from "./run-context.ts";
 import { controlCloneDir, ensureSandbox, type CheckoutDeps } from "./sandbox-checkout.ts";
+import type { StageReport } from "./repository-host.ts";
 import { type AgentRequest, type PublishRequest, type StageWork } from "./stage-work.ts";
-import { isPermanentFailure } from "../lib/permanent-failure.ts";
+import { isPermanent } from "../lib/errors.ts";
 
 export interface SandboxStageWorkDeps extends CheckoutDeps {
   /** Base URL of the server's task pages, linked from the pull request; null without a server (local runs). */
@@ -28,22 +31,24 @@ export interface SandboxStageWorkDeps extends CheckoutDeps {
   log: Logger;
 }
 
-
 export function createSandboxStageWork(deps: SandboxStageWorkDeps): StageWork {
   const contexts = createRunContexts(deps.db, deps.host);
 
+  /** The plan and the review to address, from the run's outputs (review notes are one of them). */
   async function inputsFor(request: AgentRequest) {
-    const outputs = await deps.db.stageOutput.findMany({ where: { runId: request.runId }, orderBy: { createdAt: "asc" } });
+    const outputs = await listStageOutputs(deps.db, request.runId);
     const plan = outputs.filter((o) => o.role === "planner").at(-1)?.text ?? null;
-    const reviewNotes = request.reviewNotesRef ? ((await deps.db.stageOutput.findUnique({ where: { id: request.reviewNotesRef } }))?.text ?? null) : null;
+    const reviewNotes = request.reviewNotesRef ? (outputs.find((o) => o.id === request.reviewNotesRef)?.text ?? null) : null;
     return { plan, reviewNotes };
   }
 
   return {
     async runAgent(request, signal): Promise<AgentOutput> {
       const context = await contexts.get(request);
-      const sandbox = await ensureSandbox(deps, context, request.role === "planner");
-      await deps.host.reportStage(context, { stage: request.stage, status: "in_progress", summary: `${request.role} running` });
+      const { sandbox, baseSha } = await ensureSandbox(deps, context, request.role === "planner");
+      const report = (update: Pick<StageReport, "status" | "conclusion" | "summary">) =>
+        deps.host.reportStage(context, { stage: request.stage, stageName: request.stageName, headSha: baseSha, ...update });
+      await report({ status: "in_progress", summary: `${request.role} running` });
       const log = createAgentLog(deps.db, { taskId: request.taskId, runId: request.runId, stage: request.stage });
       const { plan, reviewNotes } = await inputsFor(request);
       const prompt = buildPrompt(request.role, {
@@ -55,6 +60,8 @@ export function createSandboxStageWork(deps: SandboxStageWorkDeps): StageWork {
         reviewNotes,
         instructions: context.followupInstructions,
         iteration: request.iteration,
+        // The reviewer diffs the working tree against the commit the checkout started from.
+        baseRef: baseSha,
       });
       try {
         const result = await deps.agentFor(context.config.agent?.runtime).run({
@@ -68,36 +75,36 @@ export function createSandboxStageWork(deps: SandboxStageWorkDeps): StageWork {
           model: context.config.agent?.model,
         });
         await log.flush();
-        const stored = await deps.db.stageOutput.upsert({
-          where: { runId_stage_iteration: { runId: request.runId, stage: request.stage, iteration: request.iteration } },
-          create: { runId: request.runId, stage: request.stage, iteration: request.iteration, role: request.role, text: result.output },
-          update: { text: result.output, role: request.role },
-        });
-        const verdict = request.role === "reviewer" ? parseReviewVerdict(result.output) : null;
-        await deps.host.reportStage(context, { stage: request.stage, status: "completed", conclusion: "success", summary: result.output });
-        return { verdict, outputRef: stored.id };
+        const { runId, stage, iteration, role } = request;
+        const outputRef = await saveStageOutput(deps.db, { runId, stage, iteration, role, text: result.output });
+        const verdict = role === "reviewer" ? parseReviewVerdict(result.output) : null;
+        await report({ status: "completed", conclusion: "success", summary: result.output });
+        return { verdict, outputRef };
       } catch (error) {
         await log.flush();
         const cancelled = signal.aborted;
-        await deps.host.reportStage(context, { stage: request.stage, status: "completed", conclusion: cancelled ? "cancelled" : "failure", summary: cancelled ? "cancelled" : (error as Error).message });
+        await report({ status: "completed", conclusion: cancelled ? "cancelled" : "failure", summary: cancelled ? "cancelled" : (error as Error).message });
         throw error;
       }
     },
 
     async publish(request: PublishRequest, signal): Promise<PublishOutput> {
       const context = await contexts.get(request);
-      const sandbox = await ensureSandbox(deps, context, false);
+      const checkout = await ensureSandbox(deps, context, false);
       try {
-        return await publishChanges(deps, context, sandbox, request, signal);
+        return await publishChanges(deps, context, checkout, request, signal);
       } catch (error) {
-        if (isPermanentFailure(error)) await deps.host.reportStage(context, { stage: request.stage, status: "completed", conclusion: "failure", summary: error.message });
+        if (isPermanent(error)) {
+          const { stage, stageName } = request;
+          await deps.host.reportStage(context, { stage, stageName, headSha: checkout.baseSha, status: "completed", conclusion: "failure", summary: error.message });
+        }
         throw error;
       }
     },
 
     async cleanup(run: RunRef): Promise<void> {
       contexts.forget(run.runId);
-      const row = await deps.db.taskRun.findUnique({ where: { id: run.runId }, select: { sandboxId: true } });
+      const row = await findRunCheckout(deps.db, run.runId);
       if (row?.sandboxId) {
         try {
           const sandbox = await deps.sandboxes.connect(row.sandboxId, { taskId: run.taskId, runId: run.runId, timeoutMs: 60_000 });

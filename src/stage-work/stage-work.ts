@@ -1,12 +1,14 @@
 // The work a stage does outside the database: run an agent in a sandbox, publish a pull
 // request, release the sandbox. The sandbox/agent/PR implementation plugs in here; the
 // pipeline and both engines only see this port.
-import { PermanentFailure } from "../lib/permanent-failure.ts";
+import { PermanentFailure } from "../lib/errors.ts";
 import type { AgentOutput, PublishOutput } from "../pipeline/activities.ts";
 import type { AgentRole, RunRef } from "../pipeline/types.ts";
 
 export interface AgentRequest extends RunRef {
   stage: string;
+  /** The stage's display name, as the run's pipeline input has it. */
+  stageName: string;
   role: AgentRole;
   /** 0 on the first pass, then 1, 2 … after each review that requested changes. */
   iteration: number;
@@ -15,6 +17,7 @@ export interface AgentRequest extends RunRef {
 
 export interface PublishRequest extends RunRef {
   stage: string;
+  stageName: string;
   reviewNotesRef: string | null;
 }
 

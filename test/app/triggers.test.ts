@@ -3,6 +3,7 @@
 import nock from "nock";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { trackingMarker } from "../../src/github/tracking-comment.ts";
+import { fake } from "../publish/fake-secrets.ts";
 import { installationEvent, issueCommentCreated, issuesLabeled, type Scenario } from "../fixtures/webhooks.ts";
 import { testDatabases } from "../helpers/databases.ts";
 import { allowOnlyLocalhost, deliver, GitHubMock, githubAppEnv, TestOctokit } from "../helpers/github.ts";
@@ -144,8 +145,7 @@ describe.each(testDatabases)("GitHub triggers on %s", (kind) => {
     expect(await tasksOf(issue)).toHaveLength(1);
     expect(github.pending()).toEqual([]);
 
-    const tracking = [{ id: 1, body: "ordinary comment", bot: false }, { id: 2, body: `${trackingMarker} pasted by someone`, bot: false }, { id: 777, body: `${trackingMarker}\nold` }];
-    github = new GitHubMock().permission("octocat", "admin").commentReaction().listComments(tracking, issue).updateComment(777);
+    github = new GitHubMock().permission("octocat", "admin").commentReaction().updateComment(777);
     await send("issue_comment", issueCommentCreated("/task cancel", scenario));
     expect((await tasksOf(issue))[0]!.status).toBe("cancelled");
     expect(github.bodiesOf("update comment 777")[0]!["body"]).toContain("`cancelled`");
@@ -156,7 +156,7 @@ describe.each(testDatabases)("GitHub triggers on %s", (kind) => {
     expect(github.bodiesOf("comment")[0]!["body"]).toContain("is already cancelled");
     expect(github.pending()).toEqual([]);
 
-    github = new GitHubMock().permission("octocat", "admin").commentReaction().listComments(tracking, issue).updateComment(777);
+    github = new GitHubMock().permission("octocat", "admin").commentReaction().updateComment(777);
     await send("issue_comment", issueCommentCreated("/task retry", scenario));
     const [retried] = await tasksOf(issue);
     expect(retried!.status).toBe("queued");
@@ -183,7 +183,7 @@ describe.each(testDatabases)("GitHub triggers on %s", (kind) => {
     await server.db.prisma.task.update({ where: { id: task!.id }, data: { status: "waiting_approval" } });
     expect(github.pending()).toEqual([]);
 
-    github = new GitHubMock().permission("octocat", "write").commentReaction().listComments([{ id: 888, body: trackingMarker }], issue).updateComment(888);
+    github = new GitHubMock().permission("octocat", "write").commentReaction().updateComment(888);
     await send("issue_comment", issueCommentCreated("/task approve", scenario));
     const after = await server.db.prisma.task.findUniqueOrThrow({ where: { id: task!.id }, include: { currentStage: true } });
     expect(after.currentStage!.key).toBe("code");
@@ -201,7 +201,7 @@ describe.each(testDatabases)("GitHub triggers on %s", (kind) => {
     expect(github.pending()).toEqual([]);
 
     const onPr = { issue: { number: 555, pullRequest: true, title: "Dark mode" } };
-    github = new GitHubMock().permission("octocat", "write").commentReaction().createComment(555).listComments([{ id: 999, body: trackingMarker }], issue).updateComment(999);
+    github = new GitHubMock().permission("octocat", "write").commentReaction().createComment(555).updateComment(999);
     await send("issue_comment", issueCommentCreated("/task also cover the header", onPr));
     const detail = await server.tasks.getTask(undefined, task!.id);
     expect(detail.status).toBe("queued");
@@ -220,6 +220,57 @@ describe.each(testDatabases)("GitHub triggers on %s", (kind) => {
     const before = await server.db.prisma.taskRun.count();
     await send("issue_comment", issueCommentCreated("/task do something", { issue: { number: 556, pullRequest: true } }));
     expect(await server.db.prisma.taskRun.count()).toBe(before);
+  });
+
+  it("edits the stored tracking comment with one PATCH, and finds or recreates it after it was deleted", async () => {
+    const issue = nextIssue();
+    const scenario: Scenario = { issue: { number: issue } };
+    let github = new GitHubMock().permission("octocat", "write").issueReaction(issue).listComments([], issue).createComment(issue, 4001);
+    await send("issues", issuesLabeled("task", scenario));
+    const [task] = await tasksOf(issue);
+    expect(task!.trackingCommentId).toBe(4001n);
+    expect(github.pending()).toEqual([]);
+
+    // Known id: one edit, no listing of the issue's comments.
+    github = new GitHubMock().permission("octocat", "write").commentReaction().updateComment(4001);
+    await send("issue_comment", issueCommentCreated("/task cancel", scenario));
+    expect(github.calls.map((call) => call.name)).toEqual(["comment reaction", "update comment 4001"]);
+    expect(github.bodiesOf("update comment 4001")[0]!["body"]).toContain("`cancelled`");
+    expect(github.pending()).toEqual([]);
+
+    // Deleted on GitHub: looked for again by its marker (only the app's own counts), then created anew and kept.
+    const others = [{ id: 1, body: "ordinary comment", bot: false }, { id: 2, body: `${trackingMarker} pasted by someone`, bot: false }];
+    github = new GitHubMock().permission("octocat", "write").commentReaction().updateDeletedComment(4001).listComments(others, issue).createComment(issue, 4002);
+    await send("issue_comment", issueCommentCreated("/task retry", scenario));
+    expect(github.bodiesOf("comment")[0]!["body"]).toContain("`queued`");
+    expect((await tasksOf(issue))[0]!.trackingCommentId).toBe(4002n);
+    expect(github.pending()).toEqual([]);
+
+    github = new GitHubMock().permission("octocat", "write").commentReaction().updateDeletedComment(4002).listComments([...others, { id: 4003, body: `${trackingMarker}\nold` }], issue).updateComment(4003);
+    await send("issue_comment", issueCommentCreated("/task cancel", scenario));
+    expect(github.bodiesOf("update comment 4003")[0]!["body"]).toContain("`cancelled`");
+    expect((await tasksOf(issue))[0]!.trackingCommentId).toBe(4003n);
+    expect(github.pending()).toEqual([]);
+  });
+
+  it("secret-scans what the trigger puts in the tracking comment, keeping the checklist", async () => {
+    const issue = nextIssue();
+    const scenario: Scenario = { issue: { number: issue } };
+    let github = new GitHubMock().permission("octocat", "write").issueReaction(issue).listComments([], issue).createComment(issue, 5001);
+    await send("issues", issuesLabeled("task", scenario));
+    const [task] = await tasksOf(issue);
+    const run = task!.runs[0]!;
+    await server.db.prisma.stageOutput.create({ data: { runId: run.id, stage: "plan", iteration: 0, role: "planner", text: `Plan: call the API with ${fake.githubClassic}` } });
+    await server.db.prisma.task.update({ where: { id: task!.id }, data: { status: "waiting_approval" } });
+    expect(github.pending()).toEqual([]);
+
+    github = new GitHubMock().permission("octocat", "write").commentReaction().updateComment(5001);
+    await send("issue_comment", issueCommentCreated("/task approve", scenario));
+    const body = String(github.bodiesOf("update comment 5001")[0]!["body"]);
+    expect(body).not.toContain(fake.githubClassic);
+    expect(body).toContain("Details withheld: they looked like they contained a secret.");
+    expect(body).toContain("- [x] Plan\n- [ ] Code ← current");
+    expect(github.pending()).toEqual([]);
   });
 
   it("handles out-of-order events: an unlabel before the label, and a comment before anything else", async () => {

@@ -50,7 +50,7 @@ export class FakeGitHub {
       return [200, { permission: role === "maintain" ? "write" : role === "triage" ? "read" : role, role_name: role, user: { login } }];
     });
     scope.post(api(/\/repos\/[^/]+\/[^/]+\/issues\/(comments\/)?\d+\/reactions$/)).reply((uri, body) => (record("POST")(uri, body), [201, { id: 1, content: "eyes" }]));
-    scope.get(api(/\/repos\/[^/]+\/[^/]+\/issues\/\d+\/comments/)).reply((uri) => [200, this.comments.get(issueOf(uri)) ?? []]);
+    scope.get(api(/\/repos\/[^/]+\/[^/]+\/issues\/\d+\/comments/)).reply((uri, body) => (record("GET")(uri, body), [200, this.comments.get(issueOf(uri)) ?? []]));
     scope.post(api(/\/repos\/[^/]+\/[^/]+\/issues\/\d+\/comments$/)).reply((uri, body) => {
       record("POST")(uri, body);
       const comment = { id: this.nextId++, body: String((body as Json)["body"]), user: { login: "tasks[bot]", type: "Bot" } };

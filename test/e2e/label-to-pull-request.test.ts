@@ -143,6 +143,11 @@ describe("label → draft pull request", () => {
     expect(final).toContain("- [x] Plan\n- [x] Code\n- [x] Review\n- [x] Complete");
     expect(final).toContain(`Pull request: ${task.pr_url}`);
     expect(final).toContain("Plan for POS-1");
+    // Looked for once, before it existed; every later update is one edit of the stored comment.
+    expect(world.github.callsTo("GET", /\/issues\/7\/comments/)).toHaveLength(1);
+    const edits = world.github.callsTo("PATCH", /\/issues\/comments\/\d+$/);
+    expect(edits.length).toBeGreaterThanOrEqual(4);
+    expect(new Set(edits.map((call) => call.path))).toEqual(new Set([`/repos/posthog/posthog/issues/comments/${world.github.comments.get(7)![0]!.id}`]));
 
     // Tokens were minted per repository, never with workflows, and revoked.
     const mints = world.github.callsTo("POST", /access_tokens$/).map((call) => call.body).filter((b) => b["repositories"]);

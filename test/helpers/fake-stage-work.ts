@@ -1,6 +1,6 @@
 // A scripted stand-in for the sandbox/agent/PR work, recording what each stage was asked to do.
 import type { AgentRequest, PublishRequest, StageWork } from "../../src/stage-work/stage-work.ts";
-import { PermanentFailure } from "../../src/lib/permanent-failure.ts";
+import { PermanentFailure } from "../../src/lib/errors.ts";
 import type { AgentOutput, PublishOutput } from "../../src/pipeline/activities.ts";
 import type { RunRef } from "../../src/pipeline/types.ts";
 

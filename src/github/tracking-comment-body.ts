@@ -1,0 +1,46 @@
+// The one renderer of the issue's tracking comment: a checklist of the stages, the PR link,
+// the outcome and the plan. Agent text reaches GitHub only after the secret scan, and the body
+// is cut to GitHub's size limit.
+import { scanForSecrets } from "../publish/secret-scan.ts";
+import { maxBodyChars, truncateMarkdown } from "./github-limits.ts";
+
+export const trackingMarker = "<!-- tasks:tracking-comment -->";
+
+export interface TrackingView {
+  slug: string;
+  title: string;
+  status: string;
+  stages: { key: string; name: string }[];
+  currentStage: string | null;
+  taskUrl: string;
+  /** The planner's plan, once there is one. */
+  plan?: string | null;
+  prUrl?: string | null;
+  /** Why the run failed, or what it ended with ("no changes: …"), in plain words. */
+  note?: string | null;
+}
+
+function renderMarkdown(view: TrackingView): string {
+  const currentIndex = view.stages.findIndex((stage) => stage.key === view.currentStage);
+  const done = view.status === "completed";
+  const checklist = view.stages.map((stage, index) => {
+    const checked = done || index < currentIndex;
+    const marker = index === currentIndex && !done ? " ← current" : "";
+    return `- [${checked ? "x" : " "}] ${stage.name}${marker}`;
+  });
+  const lines = [trackingMarker, `**Tasks** · [${view.slug}](${view.taskUrl}) · \`${view.status}\``, "", ...checklist];
+  if (view.prUrl) lines.push("", `Pull request: ${view.prUrl}`);
+  if (view.note) lines.push("", view.status === "failed" ? `**Failed:** ${view.note}` : view.note);
+  if (view.plan) lines.push("", "<details><summary>Plan</summary>", "", view.plan, "", "</details>");
+  return lines.join("\n");
+}
+
+/** The comment's body for the task as it is: scanned for secrets and sized for GitHub. */
+export async function renderTrackingComment(view: TrackingView): Promise<string> {
+  const body = renderMarkdown(view);
+  // Agent text that looks like a secret never reaches GitHub; the checklist still does.
+  if ((await scanForSecrets([{ where: "tracking comment", text: body }])).length > 0) {
+    return renderMarkdown({ ...view, plan: null, note: "Details withheld: they looked like they contained a secret." });
+  }
+  return truncateMarkdown(body, { maxChars: maxBodyChars, keep: "head" });
+}
