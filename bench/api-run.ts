@@ -8,8 +8,9 @@ import { pino } from "pino";
 import { loadConfig } from "../src/config.ts";
 import { startServer } from "../src/server.ts";
 import { createRecordingOrchestrator } from "../test/helpers/recording-orchestrator.ts";
-import { createEmptyPostgresDatabase, databaseUrl, dropPostgresDatabase, withAdminClient } from "../test/helpers/databases.ts";
-import { adminToken, freePort, seedTeam } from "../test/helpers/server.ts";
+import { createEmptyPostgresDatabase, databaseUrl } from "../test/helpers/databases.ts";
+import { dropWhenDisconnected, percentile } from "./bench-helpers.ts";
+import { localServerEnv, seedTeam } from "../test/helpers/server.ts";
 
 export type DatabaseKind = "postgres" | "pglite";
 
@@ -161,30 +162,6 @@ function exactRange(numbers: number[], expected: number): string | undefined {
     .join("; ");
 }
 
-/**
- * Drops the run's database once the server's connections have gone. pg-pool's end() resolves
- * before its clients' sockets are closed, and DROP DATABASE … WITH (FORCE) terminating a
- * connection still open makes the pool emit an 'error' nobody listens to, which kills the
- * process; so wait for the backends to leave first (FORCE stays as a last resort).
- */
-async function dropWhenDisconnected(name: string): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  await withAdminClient(async (admin) => {
-    while (Date.now() < deadline) {
-      const { rows } = await admin.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1", [name]);
-      if (rows[0]?.n === 0) return;
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  });
-  await dropPostgresDatabase(name);
-}
-
-/** Nearest-rank percentile of an ascending list. */
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
-}
-
 export async function runDatabase(kind: DatabaseKind, tasks: number, concurrency: number): Promise<DatabaseResult> {
   const dataDir = await mkdtemp(path.join(tmpdir(), `tasks-bench-${kind}-`));
   const removeDataDir = () => rm(dataDir, { recursive: true, force: true });
@@ -197,11 +174,7 @@ export async function runDatabase(kind: DatabaseKind, tasks: number, concurrency
   try {
     if (kind === "postgres") databaseName = await createEmptyPostgresDatabase();
     const config = loadConfig({
-      PORT: String(await freePort()),
-      HOST: "127.0.0.1",
-      TASKS_DATA_DIR: dataDir,
-      TASKS_ADMIN_TOKEN: adminToken,
-      LOG_LEVEL: "silent",
+      ...(await localServerEnv(dataDir)),
       ...(databaseName ? { DATABASE_URL: databaseUrl(databaseName) } : {}),
     });
     if (config.database.kind !== kind) throw new Error(`expected a ${kind} configuration, got ${config.database.kind}`);

@@ -32,6 +32,7 @@ const envSchema = z.object({
   TEMPORAL_NAMESPACE: z.preprocess(emptyToUndefined, z.string().default("default")),
   TEMPORAL_TASK_QUEUE: z.preprocess(emptyToUndefined, z.string().default("tasks")),
   TASKS_CONCURRENCY: wholeNumber(1, 256, 4),
+  TASKS_DELIVERY_RETENTION_DAYS: wholeNumber(1, 3650, 7),
   TASKS_SANDBOX: z.preprocess(emptyToUndefined, z.enum(["e2b", "local"]).optional()),
   E2B_API_KEY: optionalString,
   E2B_TEMPLATE: optionalString,
@@ -91,6 +92,8 @@ export interface Config {
     readonly openaiApiKey: string | undefined;
   };
   readonly triggers: { readonly label: string; readonly command: string };
+  /** Processed webhook deliveries are kept this many days, then pruned from the inbox. */
+  readonly inbox: { readonly retentionDays: number };
   readonly adminToken: string | undefined;
   readonly posthog: { readonly apiKey: string; readonly host: string } | undefined;
   readonly system: { readonly path: string; readonly home: string };
@@ -168,6 +171,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       openaiApiKey: e.OPENAI_API_KEY,
     },
     triggers: { label: e.TASKS_LABEL, command: e.TASKS_COMMAND },
+    inbox: { retentionDays: e.TASKS_DELIVERY_RETENTION_DAYS },
     adminToken: e.TASKS_ADMIN_TOKEN,
     posthog: e.POSTHOG_API_KEY ? { apiKey: e.POSTHOG_API_KEY, host: e.POSTHOG_HOST } : undefined,
     system: { path: e.PATH, home: e.HOME },

@@ -3,10 +3,11 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import type { EmitterWebhookEvent } from "@octokit/webhooks";
 import { Probot, Server, type ProbotOctokit } from "probot";
 import { createGitHubApp } from "./app/create-github-app.ts";
 import { createSetupFlow } from "./app/setup-flow.ts";
-import { createWebhookIngress } from "./app/webhook-ingress.ts";
+import { createWebhookIngress, type DeliveryStore } from "./app/webhook-ingress.ts";
 import { startWebhookProxy } from "./app/webhook-proxy.ts";
 import { createApi } from "./api/create-api.ts";
 import { createApiHandler } from "./api/node-handler.ts";
@@ -15,6 +16,7 @@ import { openDatabase, type Database } from "./db/open-database.ts";
 import { resolveAdminToken } from "./lib/admin-token.ts";
 import type { Logger } from "./lib/logger.ts";
 import { readPrivateKey } from "./lib/private-key.ts";
+import { createWebhookInbox, type InboxEvent, type InboxOptions } from "./inbox/index.ts";
 import type { FlagChecker } from "./tasks/feature-flags.ts";
 import type { Orchestrator } from "./tasks/orchestrator.ts";
 import { createEngine, createFlags } from "./compose.ts";
@@ -36,6 +38,13 @@ export interface ServerOverrides {
   fetch?: typeof fetch;
   /** What agent stages do (sandbox, agent, PR); tests pass a fake. */
   stageWork?: StageWork;
+  /** The webhook inbox's lease, retry pauses and poll (tests shorten them). */
+  inbox?: Partial<InboxOptions>;
+  /**
+   * Another store for verified deliveries than the durable inbox (bench/ingress.ts measures
+   * one that records only the id). It is given the database and the handlers.
+   */
+  deliveryStore?: (parts: { database: Database; handle: (event: InboxEvent) => Promise<void> }) => DeliveryStore;
 }
 
 export interface RunningServer {
@@ -43,7 +52,7 @@ export interface RunningServer {
   readonly port: number;
   readonly tasks: TasksService;
   readonly database: Database;
-  /** Resolves once every accepted webhook delivery has been handled. */
+  /** Resolves once no accepted webhook delivery is in flight or due now (a retry may wait). */
   webhooksIdle(): Promise<void>;
   close(): Promise<void>;
 }
@@ -70,8 +79,19 @@ export async function startServer(config: Config, log: Logger, overrides: Server
   const orchestrator = overrides.orchestrator ?? engine!.orchestrator;
   const tasks = createTasksService({ db: database.prisma, flags, orchestrator, log: log.child({ name: "tasks" }) });
 
+  // Probot's `receive` runs the handlers of a delivery; Probot is loaded below, before the inbox starts.
+  let probot: Probot | undefined;
+  const handle = async (event: InboxEvent) => probot!.receive(event as EmitterWebhookEvent);
+  const inbox = createWebhookInbox({
+    db: database.prisma,
+    handle,
+    log: log.child({ name: "inbox" }),
+    retentionDays: config.inbox.retentionDays,
+    ...(overrides.inbox ? { options: overrides.inbox } : {}),
+  });
+
   const adminToken = await resolveAdminToken({ adminToken: config.adminToken, dataDir: config.dataDir });
-  const api = createApi({ tasks, adminToken, log: log.child({ name: "api" }), database: database.kind, version });
+  const api = createApi({ tasks, deliveries: inbox, adminToken, log: log.child({ name: "api" }), database: database.kind, version });
 
   const configured = Boolean(config.github.appId);
   if (!configured) log.warn("APP_ID is not set: GitHub webhooks are refused until the GitHub App is configured; the API works");
@@ -91,7 +111,6 @@ export async function startServer(config: Config, log: Logger, overrides: Server
       ...(overrides.Octokit ? { Octokit: overrides.Octokit } : {}),
     }),
   });
-  let probot: Probot | undefined;
   await server.load((app) => {
     probot = app;
     createGitHubApp({
@@ -105,9 +124,7 @@ export async function startServer(config: Config, log: Logger, overrides: Server
   const ingress = createWebhookIngress({
     path: config.github.webhookPath,
     secret: configured ? config.github.webhookSecret : undefined,
-    recordDelivery: (delivery) => tasks.recordDelivery(delivery),
-    forgetDelivery: (id) => tasks.forgetDelivery(id),
-    dispatch: async (event) => probot!.receive(event),
+    store: overrides.deliveryStore?.({ database, handle }) ?? inbox,
     log: log.child({ name: "ingress" }),
   });
   server.addHandler(ingress.handle);
@@ -130,6 +147,8 @@ export async function startServer(config: Config, log: Logger, overrides: Server
   }
   await server.start();
   await engine?.start();
+  // Without an app there is no GitHub to act on: stored deliveries wait until it is configured.
+  if (configured) await inbox.start();
   const stopProxy = config.github.webhookProxyUrl
     ? await startWebhookProxy(config.github.webhookProxyUrl, `http://127.0.0.1:${server.port}${config.github.webhookPath}`, log.child({ name: "proxy" }))
     : undefined;
@@ -140,11 +159,11 @@ export async function startServer(config: Config, log: Logger, overrides: Server
     port: server.port,
     tasks,
     database,
-    webhooksIdle: () => ingress.idle(),
+    webhooksIdle: () => inbox.idle(),
     close: async () => {
       await stopProxy?.();
       await server.stop();
-      await ingress.idle();
+      await inbox.stop();
       await engine?.stop();
       await ownFlags?.close();
       if (!overrides.database) await database.close();

@@ -16,6 +16,11 @@ describe("loadConfig", () => {
     expect(config.posthog).toBeUndefined();
   });
 
+  it("keeps processed webhook deliveries TASKS_DELIVERY_RETENTION_DAYS days, 7 by default", () => {
+    expect(loadConfig({}).inbox).toEqual({ retentionDays: 7 });
+    expect(loadConfig({ TASKS_DELIVERY_RETENTION_DAYS: "30" }).inbox).toEqual({ retentionDays: 30 });
+  });
+
   it("is frozen all the way down", () => {
     const config = loadConfig({});
     expect(Object.isFrozen(config)).toBe(true);
@@ -91,6 +96,8 @@ describe("loadConfig error messages", () => {
 
   it("say what is expected and show the rejected value", () => {
     expect(messageFor({ PORT: "eighty" })).toBe('PORT: expected a whole number from 0 to 65535 (got "eighty")');
+    expect(messageFor({ TASKS_DELIVERY_RETENTION_DAYS: "0" })).toBe('TASKS_DELIVERY_RETENTION_DAYS: expected a whole number from 1 to 3650 (got "0")');
+    expect(messageFor({ TASKS_DELIVERY_RETENTION_DAYS: "a week" })).toBe('TASKS_DELIVERY_RETENTION_DAYS: expected a whole number from 1 to 3650 (got "a week")');
     expect(messageFor({ TASKS_SANDBOX: "docker" })).toBe('TASKS_SANDBOX: expected one of "e2b"|"local" (got "docker")');
   });
 

@@ -1,5 +1,6 @@
 // The admin API under /api/admin: what the `tasks` operator CLI calls, with the admin token.
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import type { WebhookInbox } from "../inbox/index.ts";
 import type { TasksService } from "../tasks/service.ts";
 import { requireAdminToken } from "./auth.ts";
 import { ErrorSchema, listQueryFrom, ListTasksQuerySchema, TaskDetailSchema, TaskPageSchema, TaskRefParamsSchema, TaskSchema } from "./schemas.ts";
@@ -11,7 +12,7 @@ const jsonBody = <T extends z.ZodType>(schema: T) => ({ body: { content: { "appl
 const errors = {
   400: json(ErrorSchema, "Malformed request"),
   401: json(ErrorSchema, "Missing or wrong admin token"),
-  404: json(ErrorSchema, "No such team or task"),
+  404: json(ErrorSchema, "No such team, task or delivery"),
   409: json(ErrorSchema, "Conflicts with existing data"),
   422: json(ErrorSchema, "Refers to something that does not fit"),
 };
@@ -24,6 +25,23 @@ const FlagSchema = z.object({ team: z.string(), flag: z.string(), enabled: z.boo
 const IntegrationSchema = z
   .object({ id: z.uuid(), installation_id: z.number().int(), account: z.string().nullable(), repositories: z.array(z.string()), suspended: z.boolean() })
   .openapi("GitHubIntegration");
+
+const deliveryStatuses = ["pending", "processing", "processed", "failed"] as const;
+const DeliverySchema = z
+  .object({
+    id: z.string().openapi({ description: "X-GitHub-Delivery" }),
+    event: z.string(),
+    action: z.string().nullable(),
+    installation_id: z.number().int().nullable(),
+    status: z.enum(deliveryStatuses),
+    attempts: z.number().int().openapi({ description: "Runs started so far" }),
+    next_attempt_at: z.string().nullable().openapi({ description: "When a pending delivery runs (again)" }),
+    last_error: z.string().nullable().openapi({ description: "Why the last run failed" }),
+    received_at: z.string(),
+    processed_at: z.string().nullable(),
+  })
+  .openapi("WebhookDelivery");
+const DeliveryParams = z.object({ delivery: z.string().min(1).max(100).openapi({ param: { name: "delivery", in: "path" }, description: "X-GitHub-Delivery" }) });
 
 const githubLogin = z.string().regex(/^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$/, "a GitHub login");
 
@@ -87,9 +105,24 @@ const routes = {
     request: { params: TaskRefParamsSchema },
     responses: { 200: json(TaskSchema, "The task"), ...errors },
   }),
+  listDeliveries: createRoute({
+    method: "get", path: "/api/admin/deliveries", summary: "List GitHub webhook deliveries in the inbox, newest first", security,
+    request: {
+      query: z.strictObject({
+        status: z.enum(deliveryStatuses).optional(),
+        limit: z.coerce.number().int().min(1).max(200).default(50),
+      }),
+    },
+    responses: { 200: json(z.object({ deliveries: z.array(DeliverySchema) }), "Deliveries"), ...errors },
+  }),
+  retryDelivery: createRoute({
+    method: "post", path: "/api/admin/deliveries/{delivery}/retry", summary: "Run a failed webhook delivery again (attempts start over)", security,
+    request: { params: DeliveryParams },
+    responses: { 200: json(DeliverySchema, "The re-armed delivery"), ...errors },
+  }),
 };
 
-export function createAdminRoutes(tasks: TasksService, adminToken: string) {
+export function createAdminRoutes(tasks: TasksService, deliveries: Pick<WebhookInbox, "list" | "retry">, adminToken: string) {
   const app = new OpenAPIHono({ defaultHook: validationHook });
   app.use("/api/admin/*", requireAdminToken(adminToken));
 
@@ -122,5 +155,7 @@ export function createAdminRoutes(tasks: TasksService, adminToken: string) {
   });
   app.openapi(routes.getTask, async (c) => c.json(await tasks.getTask(undefined, c.req.valid("param").task), 200));
   app.openapi(routes.cancelTask, async (c) => c.json(await tasks.cancelTask(undefined, c.req.valid("param").task, "operator"), 200));
+  app.openapi(routes.listDeliveries, async (c) => c.json({ deliveries: await deliveries.list(c.req.valid("query")) }, 200));
+  app.openapi(routes.retryDelivery, async (c) => c.json(await deliveries.retry(c.req.valid("param").delivery), 200));
   return app;
 }

@@ -2,6 +2,7 @@
 // OpenAPI document and a health check. Everything under /api answers JSON, errors included.
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { bodyLimit } from "hono/body-limit";
+import type { WebhookInbox } from "../inbox/index.ts";
 import type { Logger } from "../lib/logger.ts";
 import type { TasksService } from "../tasks/service.ts";
 import { createAdminRoutes } from "./admin-routes.ts";
@@ -10,6 +11,8 @@ import { createTaskRoutes } from "./task-routes.ts";
 
 export interface ApiDeps {
   tasks: TasksService;
+  /** The webhook inbox, for the operators' delivery routes. */
+  deliveries: Pick<WebhookInbox, "list" | "retry">;
   adminToken: string;
   log: Logger;
   /** What /health reports about storage. */
@@ -44,7 +47,7 @@ export function createApi(deps: ApiDeps) {
 
   app.get("/health", (c) => c.json({ status: "ok", database: deps.database, version: deps.version }));
   app.route("/", createTaskRoutes(deps.tasks));
-  app.route("/", createAdminRoutes(deps.tasks, deps.adminToken));
+  app.route("/", createAdminRoutes(deps.tasks, deps.deliveries, deps.adminToken));
 
   app.openAPIRegistry.registerComponent("securitySchemes", "teamApiKey", {
     type: "http",

@@ -1,7 +1,7 @@
 // The path both triggers share (label and `/task` comment): check the repository is installed,
 // check the sender, acknowledge with 👀, then create the task — or point at the issue's
 // active task instead of starting a second one.
-import { renderTrackingComment, upsertTrackingComment } from "../github/tracking-comment.ts";
+import { upsertTrackingComment } from "../github/tracking-comment.ts";
 import type { TaskView } from "../tasks/task-view.ts";
 import { taskUrl, replyOnIssue, type AppDeps, type IssueRef, type Octokit } from "./app-deps.ts";
 import { authorizeSender } from "./authorize-sender.ts";
@@ -17,6 +17,8 @@ export interface IssueTrigger {
   body: string;
   sender: { login: string; id: number; type: string };
   source: "label" | "comment";
+  /** X-GitHub-Delivery: the inbox may run a delivery again after a crash, and must find its task. */
+  deliveryId: string;
   /** Extra instructions from a `/task …` comment. */
   instructions?: string;
   /** Puts 👀 on whatever triggered (the issue or the comment). */
@@ -25,6 +27,8 @@ export interface IssueTrigger {
 
 /** What both trigger events carry about the issue, whichever event it is. */
 export interface IssueEventContext {
+  /** The delivery id (Probot's context.id). */
+  id: string;
   octokit: Octokit;
   issue(): IssueRef;
   payload: {
@@ -39,6 +43,7 @@ export interface IssueEventContext {
 export function issueTriggerFrom(context: IssueEventContext, installationId: number): Omit<IssueTrigger, "source" | "react" | "instructions"> {
   const { payload } = context;
   return {
+    deliveryId: context.id,
     octokit: context.octokit,
     issue: context.issue(),
     repository: payload.repository.full_name,
@@ -76,6 +81,8 @@ export async function startIssueTask(deps: AppDeps, trigger: IssueTrigger): Prom
     repository: trigger.repository,
     source: trigger.source,
     issueNumber: trigger.issue.issue_number,
+    // A delivery's payload never changes, so its id stands for the request.
+    idempotency: { key: `github-delivery:${trigger.deliveryId}`, requestHash: trigger.deliveryId },
     triggerSnapshot: {
       title: trigger.title,
       body: trigger.body,
@@ -93,18 +100,9 @@ export async function startIssueTask(deps: AppDeps, trigger: IssueTrigger): Prom
 
 /** Creates or edits the issue's tracking comment from the task as the database has it now. */
 export async function updateTracking(deps: AppDeps, octokit: Octokit, issue: IssueRef, task: TaskView): Promise<void> {
-  await upsertTrackingComment(octokit, issue, async () => {
-    // Read under the issue's lock: the run may have moved on since this handler began.
-    const current = await deps.tasks.getTask(undefined, task.id);
-    const stages = await deps.tasks.listStages(current.workflow_id);
-    return renderTrackingComment({
-      slug: current.slug,
-      title: current.title,
-      status: current.status,
-      stages,
-      currentStage: current.stage?.key ?? null,
-      taskUrl: taskUrl(deps, current.id),
-      prUrl: current.pr_url,
-    });
+  // Read under the issue's lock: the run may have moved on since this handler began.
+  await upsertTrackingComment(octokit, issue, () => deps.tasks.trackingState(task.id), {
+    taskUrl: taskUrl(deps, task.id),
+    remember: (commentId) => deps.tasks.rememberTrackingComment(task.id, commentId),
   });
 }

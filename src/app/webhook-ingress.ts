@@ -1,9 +1,10 @@
-// The webhook ingress (ARCHITECTURE.md): verify the signature, dedupe on X-GitHub-Delivery,
-// record the delivery, answer — and only then hand the event to the Probot handlers. GitHub
-// gets its answer in milliseconds whatever the handlers do, and never a late 202.
+// The webhook ingress (ARCHITECTURE.md): verify the signature, store the delivery durably
+// (deduped on X-GitHub-Delivery), answer — and only then let the inbox run the Probot
+// handlers. GitHub gets its answer in milliseconds whatever the handlers do, never a late 202,
+// and never a 202 for a delivery that a crash could still lose.
 import { createHmac, timingSafeEqual } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { EmitterWebhookEvent } from "@octokit/webhooks";
+import type { IncomingDelivery } from "../inbox/index.ts";
 import type { Logger } from "../lib/logger.ts";
 
 /** GitHub caps payloads at 25 MB. */
@@ -13,17 +14,20 @@ export interface WebhookIngressDeps {
   path: string;
   /** Undefined until the app is configured: every delivery is then refused. */
   secret: string | undefined;
-  recordDelivery(delivery: { id: string; event: string; action: string | undefined }): Promise<boolean>;
-  /** Forgets a delivery whose handling failed, so a redelivery from GitHub is handled again. */
-  forgetDelivery(id: string): Promise<void>;
-  dispatch(event: EmitterWebhookEvent): Promise<void>;
+  store: DeliveryStore;
   log: Logger;
+}
+
+/** Where verified deliveries go: the durable inbox (the benchmark also measures an id-only store). */
+export interface DeliveryStore {
+  /** Stores a verified delivery before it is acknowledged; false when it is a duplicate needing nothing. */
+  store(delivery: IncomingDelivery): Promise<boolean>;
+  /** Called once GitHub has its 202: start handling what was stored. */
+  accepted(delivery: IncomingDelivery): void;
 }
 
 export interface WebhookIngress {
   handle(req: IncomingMessage, res: ServerResponse): Promise<boolean>;
-  /** Resolves when every dispatched event has been handled (tests, shutdown). */
-  idle(): Promise<void>;
 }
 
 class IngressError extends Error {
@@ -57,10 +61,14 @@ function reply(res: ServerResponse, status: number, body: Record<string, unknown
   res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body));
 }
 
-export function createWebhookIngress(deps: WebhookIngressDeps): WebhookIngress {
-  const inFlight = new Set<Promise<void>>();
+/** The installation a delivery is for: only what GitHub's payload really says. */
+function installationOf(payload: object): number | undefined {
+  const id = (payload as { installation?: { id?: unknown } }).installation?.id;
+  return typeof id === "number" && Number.isSafeInteger(id) && id > 0 ? id : undefined;
+}
 
-  async function accept(req: IncomingMessage): Promise<{ status: number; body: Record<string, unknown>; event?: EmitterWebhookEvent }> {
+export function createWebhookIngress(deps: WebhookIngressDeps): WebhookIngress {
+  async function accept(req: IncomingMessage): Promise<{ status: number; body: Record<string, unknown>; delivery?: IncomingDelivery }> {
     if (req.method !== "POST") throw new IngressError(405, "method_not_allowed", "webhooks are POSTed");
     const body = await readBody(req);
     if (!deps.secret) throw new IngressError(401, "not_configured", "the GitHub App is not configured (WEBHOOK_SECRET)");
@@ -83,20 +91,9 @@ export function createWebhookIngress(deps: WebhookIngressDeps): WebhookIngress {
       throw new IngressError(400, "invalid_payload", "the payload must be a JSON object");
     }
     const action = typeof (payload as { action?: unknown }).action === "string" ? (payload as { action: string }).action : undefined;
-    if (!(await deps.recordDelivery({ id, event: name, action }))) return { status: 200, body: { status: "duplicate" } };
-    return { status: 202, body: { status: "accepted" }, event: { id, name, payload } as EmitterWebhookEvent };
-  }
-
-  function dispatchLater(event: EmitterWebhookEvent): void {
-    const log = deps.log.child({ deliveryId: event.id, event: event.name });
-    const work = new Promise<void>((resolve) => setImmediate(resolve))
-      .then(() => deps.dispatch(event))
-      .catch(async (error: unknown) => {
-        log.error({ err: error }, "webhook handler failed; a redelivery will be handled again");
-        await deps.forgetDelivery(event.id).catch((forgetError: unknown) => log.error({ err: forgetError }, "could not forget the failed delivery"));
-      })
-      .finally(() => inFlight.delete(work));
-    inFlight.add(work);
+    const delivery: IncomingDelivery = { id, event: name, action, installationId: installationOf(payload), payload };
+    if (!(await deps.store.store(delivery))) return { status: 200, body: { status: "duplicate" } };
+    return { status: 202, body: { status: "accepted" }, delivery };
   }
 
   return {
@@ -104,8 +101,12 @@ export function createWebhookIngress(deps: WebhookIngressDeps): WebhookIngress {
       if ((req.url ?? "").split("?")[0] !== deps.path) return false;
       try {
         const outcome = await accept(req);
-        reply(res, outcome.status, outcome.body);
-        if (outcome.event) dispatchLater(outcome.event);
+        try {
+          reply(res, outcome.status, outcome.body);
+        } finally {
+          // Stored is stored: it is handled even if the answer could not be written.
+          if (outcome.delivery) deps.store.accepted(outcome.delivery);
+        }
       } catch (error) {
         if (error instanceof IngressError) {
           reply(res, error.status, { error: { code: error.code, message: error.message } });
@@ -115,9 +116,6 @@ export function createWebhookIngress(deps: WebhookIngressDeps): WebhookIngress {
         }
       }
       return true;
-    },
-    async idle() {
-      while (inFlight.size > 0) await Promise.all([...inFlight]);
     },
   };
 }

@@ -20,6 +20,7 @@ const optionSpecs = {
   stage: { type: "string" },
   limit: { type: "string" },
   all: { type: "boolean" },
+  failed: { type: "boolean" },
   "repo-path": { type: "string" },
   title: { type: "string" },
   description: { type: "string" },

@@ -50,7 +50,7 @@ describe("the schema description taken from Prisma's DMMF", () => {
         "workflows",
       ].sort(),
     );
-    expect(expected.enums.map((e) => e.name).sort()).toEqual(["agent_role", "run_status", "task_source", "task_status"]);
+    expect(expected.enums.map((e) => e.name).sort()).toEqual(["agent_role", "run_status", "task_event_kind", "task_source", "task_status", "webhook_delivery_status"]);
 
     const tasks = table(expected, "tasks");
     const column = (t: TableDescription, name: string) => t.columns.find((c) => c.name === name);

@@ -2,7 +2,6 @@
 // fluent nock builder, so each test states the calls it expects and ends with none pending.
 import { createHmac, generateKeyPairSync, randomUUID } from "node:crypto";
 import nock from "nock";
-import { ProbotOctokit } from "probot";
 
 export const webhookSecret = "test-webhook-secret";
 export const appPrivateKey = generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey.export({ type: "pkcs1", format: "pem" }).toString();
@@ -10,16 +9,7 @@ export const appPrivateKey = generateKeyPairSync("rsa", { modulusLength: 2048 })
 /** Env that configures the server as a GitHub App. */
 export const githubAppEnv = { APP_ID: "12345", PRIVATE_KEY: appPrivateKey, WEBHOOK_SECRET: webhookSecret, TASKS_PUBLIC_URL: "https://tasks.example.com" };
 
-/**
- * Probot's Octokit without retries and throttling, so a mocked failure fails at once and writes
- * are not spaced a second apart. A function default, because Probot merges its own throttle
- * options over plain-object defaults.
- */
-export const TestOctokit = ProbotOctokit.defaults((options: Record<string, unknown>) => ({
-  ...options,
-  retry: { enabled: false },
-  throttle: { ...(options["throttle"] as object), enabled: false },
-}));
+export { TestOctokit } from "./test-octokit.ts";
 
 export function sign(body: string, secret = webhookSecret): string {
   return `sha256=${createHmac("sha256", secret).update(body).digest("hex")}`;
@@ -112,6 +102,12 @@ export class GitHubMock {
 
   updateComment(commentId: number): this {
     this.scope.patch(`/repos/${this.owner}/${this.repo}/issues/comments/${commentId}`, this.record(`update comment ${commentId}`)).reply(200, { id: commentId });
+    return this;
+  }
+
+  /** An edit of a comment someone deleted on GitHub. */
+  updateDeletedComment(commentId: number): this {
+    this.scope.patch(`/repos/${this.owner}/${this.repo}/issues/comments/${commentId}`, this.record(`update comment ${commentId}`)).reply(404, { message: "Not Found" });
     return this;
   }
 

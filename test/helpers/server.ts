@@ -7,6 +7,7 @@ import path from "node:path";
 import { pino } from "pino";
 import type { ProbotOctokit } from "probot";
 import { loadConfig } from "../../src/config.ts";
+import type { InboxOptions } from "../../src/inbox/index.ts";
 import type { StageWork } from "../../src/stage-work/stage-work.ts";
 import type { FlagChecker } from "../../src/tasks/feature-flags.ts";
 import type { Orchestrator } from "../../src/tasks/orchestrator.ts";
@@ -27,6 +28,11 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/** The environment of a server on loopback, on a free port, with a known admin token and no logs. */
+export async function localServerEnv(dataDir: string): Promise<Record<string, string>> {
+  return { PORT: String(await freePort()), HOST: "127.0.0.1", TASKS_DATA_DIR: dataDir, TASKS_ADMIN_TOKEN: adminToken, LOG_LEVEL: "silent" };
+}
+
 export interface TestServer extends RunningServer {
   readonly db: TestDatabase;
   readonly dataDir: string;
@@ -43,19 +49,14 @@ export interface TestServerOptions {
   stageWork?: StageWork;
   /** Runs tasks on the server's real engine and its configured stage work. */
   engine?: "embedded";
+  /** The webhook inbox's lease, retry pauses and poll. */
+  inbox?: Partial<InboxOptions>;
 }
 
 export async function startTestServer(kind: TestDatabaseKind, options: TestServerOptions = {}): Promise<TestServer & { orchestrator: Orchestrator | RecordingOrchestrator }> {
   const db = await openTestDatabase(kind);
   const dataDir = await mkdtemp(path.join(tmpdir(), "tasks-test-"));
-  const config = loadConfig({
-    PORT: String(await freePort()),
-    HOST: "127.0.0.1",
-    TASKS_DATA_DIR: dataDir,
-    TASKS_ADMIN_TOKEN: adminToken,
-    LOG_LEVEL: "silent",
-    ...options.env,
-  });
+  const config = loadConfig({ ...(await localServerEnv(dataDir)), ...options.env });
   const orchestrator = options.orchestrator ?? (options.stageWork || options.engine ? undefined : createRecordingOrchestrator());
   const server = await startServer(config, pino({ level: "silent" }), {
     database: db,
@@ -64,6 +65,7 @@ export async function startTestServer(kind: TestDatabaseKind, options: TestServe
     ...(options.flags ? { flags: options.flags } : {}),
     ...(options.Octokit ? { Octokit: options.Octokit } : {}),
     ...(options.envFile ? { envFile: options.envFile } : {}),
+    ...(options.inbox ? { inbox: options.inbox } : {}),
   });
   return {
     ...server,

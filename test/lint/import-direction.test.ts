@@ -20,6 +20,7 @@ describe("the module map in lint", () => {
     ["a handler reaching past the domain into the engine", "src/app/wrong.ts", 'import { createEmbeddedRunner } from "../runner/embedded-runner.ts";\nexport const a = createEmbeddedRunner;'],
     ["workflow code importing the activity SDK", "src/temporal/workflows.ts", 'import { Context } from "@temporalio/activity";\nexport const a = Context;'],
     ["workflow code importing a value from lib/", "src/temporal/workflows.ts", 'import { AppError } from "../lib/errors.ts";\nexport const a = AppError;'],
+    ["the domain querying Prisma itself instead of through db/", "src/tasks/wrong.ts", 'import { Prisma } from "../generated/prisma/client.ts";\nexport const a = Prisma.sql;'],
     ["anything but the composition root importing it", "src/activities/wrong.ts", 'import { createEngine } from "../compose.ts";\nexport const a = createEngine;'],
   ])("fails %s", async (_name, file, code) => {
     expect(await restrictedImports(file, code)).not.toEqual([]);
@@ -28,6 +29,7 @@ describe("the module map in lint", () => {
   it.each([
     ["a handler calling the domain", "src/app/right.ts", 'import { createTasksService } from "../tasks/service.ts";\nexport const a = createTasksService;'],
     ["workflow code importing a type from lib/", "src/temporal/workflows.ts", 'import type { Logger } from "../lib/logger.ts";\nexport type A = Logger;'],
+    ["the domain using the generated client's types", "src/tasks/right.ts", 'import type { Task } from "../generated/prisma/client.ts";\nexport type A = Task;'],
     ["the composition root importing any room", "src/compose.ts", 'import { createApi } from "./api/create-api.ts";\nexport const a = createApi;'],
   ])("allows %s", async (_name, file, code) => {
     expect(await restrictedImports(file, code)).toEqual([]);

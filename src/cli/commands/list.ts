@@ -9,11 +9,11 @@ import type { TaskPage } from "../task-types.ts";
 // The server's own bounds for one page.
 const maxPageSize = 100;
 
-function parseLimit(value: string | undefined): number | undefined {
+export function parseLimit(value: string | undefined, max = maxPageSize): number | undefined {
   if (value === undefined) return undefined;
   const limit = Number(value);
-  if (!/^\d+$/.test(value) || limit < 1 || limit > maxPageSize) {
-    throw usageError(`--limit must be a whole number from 1 to ${maxPageSize} (got ${JSON.stringify(value)})`);
+  if (!/^\d+$/.test(value) || limit < 1 || limit > max) {
+    throw usageError(`--limit must be a whole number from 1 to ${max} (got ${JSON.stringify(value)})`);
   }
   return limit;
 }
