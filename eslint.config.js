@@ -24,7 +24,7 @@ const rooms = {
   temporal: ["compose.ts", "config.ts", "db", "lib", "pipeline", "tasks"],
   app: ["config.ts", "github", "inbox", "lib", "tasks"],
   api: ["config.ts", "inbox", "lib", "tasks"],
-  cli: ["activities", "compose.ts", "config.ts", "db", "generated", "git", "lib", "repository-host", "runner", "tasks"],
+  cli: ["compose.ts", "config.ts", "db", "generated", "git", "lib", "repository-host", "tasks"],
 };
 const allRooms = [...Object.keys(rooms), "generated", "compose.ts", "server.ts", "main.ts"];
 const escape = (name) => name.replace(/[.]/g, "\\.");

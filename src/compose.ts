@@ -14,7 +14,10 @@ import type { PipelineActivities } from "./pipeline/activities.ts";
 import { createSandboxProvider } from "./sandbox/create-sandbox-provider.ts";
 import type { Database } from "./db/open-database.ts";
 import { readPrivateKey } from "./lib/private-key.ts";
-import { createEmbeddedRunner } from "./runner/embedded-runner.ts";
+import { createEmbeddedRunner, type EmbeddedRunner } from "./runner/embedded-runner.ts";
+import { createLocalRepositoryHost, type LocalPullRequestText } from "./repository-host/local-repository-host.ts";
+import type { GitRunner } from "./git/git-runner.ts";
+import { createTasksService, type TasksService } from "./tasks/service.ts";
 import { createLocalFlagChecker, createPostHogFlagChecker, type FlagChecker } from "./tasks/feature-flags.ts";
 import type { Orchestrator } from "./tasks/orchestrator.ts";
 import { createPipelineActivities } from "./activities/create-activities.ts";
@@ -123,4 +126,29 @@ export async function createEngine(config: Config, database: Database, deps: Omi
     },
     stop: () => runner.stop(),
   };
+}
+
+export interface LocalRunDeps {
+  database: Database;
+  /** The local repository's top-level directory and the git that reads it. */
+  repoPath: string;
+  runGit: GitRunner;
+  /** Receives the pull request the run would open (title and body). */
+  onProposed(text: LocalPullRequestText): void;
+  /** Called as the run moves on (stage entered, finished): the CLI prints progress. */
+  report(): Promise<void>;
+  log: Logger;
+}
+
+/** `tasks run`: the configured sandbox and agent over a local repository, run by the embedded engine, one run at a time. */
+export function composeLocalRun(config: Config, deps: LocalRunDeps): { runner: EmbeddedRunner; tasks: TasksService } {
+  const { database, log } = deps;
+  const db = database.prisma;
+  const git = createControlGit(config);
+  const host = createLocalRepositoryHost({ repoPath: deps.repoPath, git, runGit: deps.runGit, onProposed: deps.onProposed });
+  const work = createSandboxStageWorkFromConfig(config, { db, host, git, log, publicUrl: null });
+  const flags = createLocalFlagChecker(db);
+  const activities = createPipelineActivities({ db, flags, work, log, progress: { report: deps.report } });
+  const runner = createEmbeddedRunner({ db, activities, concurrency: 1, log });
+  return { runner, tasks: createTasksService({ db, flags, orchestrator: runner, log }) };
 }

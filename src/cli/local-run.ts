@@ -4,18 +4,14 @@
 import { stat } from "node:fs/promises";
 import path from "node:path";
 import { pino } from "pino";
-import { createSandboxStageWorkFromConfig, createControlGit } from "../compose.ts";
-import { createPipelineActivities } from "../activities/create-activities.ts";
-import { createLocalRepositoryHost, type LocalPullRequestText } from "../repository-host/local-repository-host.ts";
+import { composeLocalRun } from "../compose.ts";
+import type { LocalPullRequestText } from "../repository-host/local-repository-host.ts";
 import type { Config } from "../config.ts";
 import { openDatabase } from "../db/open-database.ts";
 import { listTaskEventsAfter } from "../db/task-events.ts";
 import { listRunsOfTask } from "../db/task-runs.ts";
 import type { PrismaClient } from "../generated/prisma/client.ts";
 import { createGitRunner, type GitRunner } from "../git/git-runner.ts";
-import { createEmbeddedRunner } from "../runner/embedded-runner.ts";
-import { createLocalFlagChecker } from "../tasks/feature-flags.ts";
-import { createTasksService } from "../tasks/service.ts";
 import { CliError, usageError } from "./cli-error.ts";
 
 export interface LocalRunInput {
@@ -49,16 +45,10 @@ export async function runLocally(config: Config, input: LocalRunInput, progress:
   const db = database.prisma;
   const log = pino({ level: "silent" });
   let proposed: LocalPullRequestText | null = null;
-  const git = createControlGit(config);
-  const host = createLocalRepositoryHost({ repoPath, git, runGit, onProposed: (text) => (proposed = text) });
-  const work = createSandboxStageWorkFromConfig(config, { db, host, git, log, publicUrl: null });
-  const flags = createLocalFlagChecker(db);
   const events = createEventPrinter(db, progress);
   // Progress is best effort while the run goes on; the last print, after the run, reports for real.
   const printSoon = () => events.print().catch(() => undefined);
-  const activities = createPipelineActivities({ db, flags, work, log, progress: { report: printSoon } });
-  const runner = createEmbeddedRunner({ db, activities, concurrency: 1, log });
-  const tasks = createTasksService({ db, flags, orchestrator: runner, log });
+  const { runner, tasks } = composeLocalRun(config, { database, repoPath, runGit, onProposed: (text) => (proposed = text), report: printSoon, log });
   const poll = setInterval(() => void printSoon(), 500);
   try {
     const repository = `local/${repositoryName(repoPath)}`;
