@@ -16,27 +16,60 @@ export const truncateLine = (line: string, max = MAX_LINE_CHARS): string =>
   line.length > max ? `${line.slice(0, max)}… [${line.length - max} more characters]` : line;
 
 /**
+ * Longest line the splitter holds while waiting for its end (a stream-json event can be large);
+ * the rest of a longer line is counted, not kept, so a line without end cannot fill memory.
+ */
+export const MAX_HELD_LINE_CHARS = 1024 * 1024;
+
+/**
  * Splits a stream of chunks into complete lines (without their `\n` / `\r\n`). A partial line
- * is held until its end arrives or `flush()` is called when the stream ends.
+ * is held until its end arrives or `flush()` is called when the stream ends. Only each new chunk
+ * is searched and the held pieces are joined once, when the line ends: the work is linear in the
+ * input however it is chunked (re-splitting the held text on every chunk would be quadratic).
  */
 export class LineSplitter {
-  private pending = "";
+  private held: string[] = [];
+  private heldChars = 0;
+  private cutChars = 0;
 
-  constructor(private readonly emit: (line: string) => void) {}
+  constructor(
+    private readonly emit: (line: string) => void,
+    private readonly maxLineChars = MAX_HELD_LINE_CHARS,
+  ) {}
 
   push(chunk: string): void {
-    const text = this.pending + chunk;
-    const parts = text.split("\n");
-    this.pending = parts.pop() ?? "";
-    for (const part of parts) this.emit(stripCarriageReturn(part));
+    let start = 0;
+    for (let end = chunk.indexOf("\n"); end !== -1; end = chunk.indexOf("\n", start)) {
+      this.hold(chunk.slice(start, end));
+      this.emitHeld();
+      start = end + 1;
+    }
+    if (start < chunk.length) this.hold(chunk.slice(start));
   }
 
   flush(): void {
-    if (this.pending !== "") {
-      const last = this.pending;
-      this.pending = "";
-      this.emit(stripCarriageReturn(last));
+    if (this.heldChars > 0 || this.cutChars > 0) this.emitHeld();
+  }
+
+  private hold(piece: string): void {
+    const room = this.maxLineChars - this.heldChars;
+    if (piece.length <= room) {
+      if (piece !== "") this.held.push(piece);
+      this.heldChars += piece.length;
+      return;
     }
+    if (room > 0) this.held.push(piece.slice(0, room));
+    this.heldChars += Math.max(room, 0);
+    this.cutChars += piece.length - Math.max(room, 0);
+  }
+
+  private emitHeld(): void {
+    const line = this.held.join("");
+    const cut = this.cutChars;
+    this.held = [];
+    this.heldChars = 0;
+    this.cutChars = 0;
+    this.emit(cut > 0 ? `${line}… [${cut} more characters]` : stripCarriageReturn(line));
   }
 }
 

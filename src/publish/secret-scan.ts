@@ -52,9 +52,33 @@ function toFinding(where: string, line: number, hit: Hit): SecretFinding {
   return { where, line, rule: hit.rule, message: hit.message };
 }
 
+/**
+ * The text with each secret the scan finds replaced by `[redacted: <rule>]`, and the rules that
+ * matched: for text that is stored whatever it holds (the agent's live log), where withholding it
+ * all would hide the log.
+ */
+export async function redactSecrets(rawText: string, where: string): Promise<{ text: string; rules: string[] }> {
+  const text = withoutBom(rawText);
+  const hits = await findSecretsIn(text, where);
+  if (hits.length === 0) return { text: rawText, rules: [] };
+  let redacted = "";
+  let cursor = 0;
+  for (const hit of [...hits].sort((a, b) => a.range[0] - b.range[0])) {
+    if (hit.range[1] <= cursor) continue;
+    redacted += `${text.slice(cursor, Math.max(cursor, hit.range[0]))}[redacted: ${hit.rule}]`;
+    cursor = hit.range[1];
+  }
+  return { text: redacted + text.slice(cursor), rules: [...new Set(hits.map((hit) => hit.rule))] };
+}
+
+// secretlint drops a leading BOM before matching; dropping it here keeps both kinds of hit in one coordinate system.
+const withoutBom = (text: string): string => (text.startsWith("\uFEFF") ? text.slice(1) : text);
+
 async function findSecrets(rawText: string, path: string): Promise<Hit[]> {
-  // secretlint drops a leading BOM before matching; dropping it here keeps both kinds of hit in one coordinate system.
-  const text = rawText.startsWith("\uFEFF") ? rawText.slice(1) : rawText;
+  return findSecretsIn(withoutBom(rawText), path);
+}
+
+async function findSecretsIn(text: string, path: string): Promise<Hit[]> {
   const fromSecretlint = await runSecretlint(text, path);
   const extra = runSupplement(text).filter((hit) => !fromSecretlint.some((known) => overlaps(known.range, hit.range)));
   return [...fromSecretlint, ...extra].sort((a, b) => a.line - b.line || a.range[0] - b.range[0]);

@@ -9,8 +9,11 @@ export type OutputListener = (chunk: string, stream: OutputStream) => void;
 
 export const DEFAULT_MAX_OUTPUT_BYTES = 10 * 1024 * 1024;
 
+// Chunks are dropped from the front by moving `start` (compacted now and then) rather than with
+// Array#shift, which copies the whole array once it is large: many tiny chunks stay linear.
 class TailBuffer {
   private chunks: Buffer[] = [];
+  private start = 0;
   private size = 0;
   private dropped = 0;
 
@@ -20,18 +23,22 @@ class TailBuffer {
     this.chunks.push(chunk);
     this.size += chunk.length;
     while (this.size > this.maxBytes) {
-      const first = this.chunks[0]!;
+      const first = this.chunks[this.start]!;
       const excess = this.size - this.maxBytes;
       const cut = Math.min(excess, first.length);
-      if (cut === first.length) this.chunks.shift();
-      else this.chunks[0] = first.subarray(cut);
+      if (cut === first.length) this.start += 1;
+      else this.chunks[this.start] = first.subarray(cut);
       this.size -= cut;
       this.dropped += cut;
+    }
+    if (this.start > 1024 && this.start * 2 > this.chunks.length) {
+      this.chunks = this.chunks.slice(this.start);
+      this.start = 0;
     }
   }
 
   text(stream: OutputStream): string {
-    const bytes = Buffer.concat(this.chunks);
+    const bytes = Buffer.concat(this.chunks.slice(this.start));
     if (this.dropped === 0) return bytes.toString("utf8");
     // The cut may fall inside a UTF-8 sequence: skip its continuation bytes instead of decoding
     // them as replacement characters.

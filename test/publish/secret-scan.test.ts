@@ -2,7 +2,7 @@ import { lintSource } from "@secretlint/core";
 import { creator as recommendedPreset } from "@secretlint/secretlint-rule-preset-recommend";
 import { describe, expect, it } from "vitest";
 import { secretlintConfig } from "../../src/publish/secret-rules.ts";
-import { formatFindings, scanDiff, scanForSecrets, type SecretFinding } from "../../src/publish/secret-scan.ts";
+import { formatFindings, redactSecrets, scanDiff, scanForSecrets, type SecretFinding } from "../../src/publish/secret-scan.ts";
 import { ed25519PrivateKeyPem, encryptedPrivateKeyPem, fake, rsaPrivateKeyPem } from "./fake-secrets.ts";
 
 const rsaKey = rsaPrivateKeyPem();
@@ -215,5 +215,24 @@ describe("formatFindings", () => {
 
   it("is empty without findings", () => {
     expect(formatFindings([])).toBe("");
+  });
+});
+
+describe("redactSecrets", () => {
+  it.each(samples)("replaces a $name by the rule's name and keeps the text around it", async ({ text, secret, rule }) => {
+    const { text: redacted, rules } = await redactSecrets(`before\n${text}\nafter`, "agent output");
+    expect(redacted).not.toContain(secret);
+    expect(redacted).toContain(`[redacted: ${rule}]`);
+    expect(redacted.startsWith("before\n") && redacted.endsWith("\nafter")).toBe(true);
+    expect(rules).toContain(rule);
+  });
+
+  it("redacts every secret of a text and leaves clean text as it was", async () => {
+    const text = `a=${fake.githubClassic} b=${fake.slackBot}`;
+    expect(await redactSecrets(text, "agent output")).toEqual({
+      text: "a=[redacted: @secretlint/secretlint-rule-github] b=[redacted: @secretlint/secretlint-rule-slack]",
+      rules: ["@secretlint/secretlint-rule-github", "@secretlint/secretlint-rule-slack"],
+    });
+    expect(await redactSecrets("nothing to see", "agent output")).toEqual({ text: "nothing to see", rules: [] });
   });
 });

@@ -21,6 +21,13 @@ describe("OutputCapture", () => {
     expect(capture.result()).toEqual({ stdout: "[… 5 bytes of stdout truncated …]\n56789abcde", stderr: "short" });
   });
 
+  it("keeps the right tail of 400,000 one-byte chunks", () => {
+    const capture = new OutputCapture(200_000);
+    for (let index = 0; index < 400_000; index++) capture.pushText("stdout", String(index % 10));
+    const expected = Array.from({ length: 200_000 }, (_, i) => String((200_000 + i) % 10)).join("");
+    expect(capture.result().stdout).toBe(`[… 200000 bytes of stdout truncated …]\n${expected}`);
+  });
+
   it("never starts the kept tail inside a multi-byte character", () => {
     const capture = new OutputCapture(5);
     capture.pushText("stdout", "aa✓✓"); // ✓ is 3 bytes: the last 5 bytes start inside the first ✓
