@@ -1,6 +1,8 @@
 // The one composition root: builds the parts from Config for every process that runs work — the
 // web process (`npm start`), the Temporal worker (`npm run worker`) and `tasks run` — so they all
 // wire the same feature flags, activities, stage work and engine.
+import http from "node:http";
+import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { PostHog } from "posthog-node";
 import { Probot, type ProbotOctokit } from "probot";
@@ -26,6 +28,7 @@ import type { RepositoryHost } from "./stage-work/repository-host.ts";
 import { createGitHubProgress } from "./activities/github-progress.ts";
 import { createGitHubRepositoryHost } from "./repository-host/github-repository-host.ts";
 import { createSandboxStageWork } from "./stage-work/sandbox-stage-work.ts";
+import { createModelGateway } from "./gateway/create-model-gateway.ts";
 import { createUnavailableStageWork, type StageWork } from "./stage-work/stage-work.ts";
 
 export interface Flags {
@@ -76,8 +79,19 @@ function createGitHubStageWorkFromConfig(config: Config, deps: ComposeDeps, gith
 /** The control plane's git: only PATH and HOME of the environment reach it. */
 export const createControlGit = (config: Config) => createGit({ env: { PATH: config.system.path, HOME: config.system.home } });
 
+/**
+ * Where sandboxes reach the model gateway on this server's port: a local sandbox on 127.0.0.1, an
+ * E2B sandbox in the cloud through TASKS_PUBLIC_URL.
+ */
+export function modelGatewayUrl(config: Config): string {
+  return config.sandbox.kind === "e2b" ? config.server.publicUrl : `http://127.0.0.1:${config.server.port}`;
+}
+
 /** The stage work for a repository host, with the sandboxes and agents the configuration names. */
-export function createSandboxStageWorkFromConfig(config: Config, deps: { db: PrismaClient; host: RepositoryHost; git: Git; log: Logger; publicUrl: string | null }): StageWork {
+export function createSandboxStageWorkFromConfig(
+  config: Config,
+  deps: { db: PrismaClient; host: RepositoryHost; git: Git; log: Logger; publicUrl: string | null; gatewayUrl?: string },
+): StageWork {
   const runtimes = new Map<string, ReturnType<typeof createAgentRuntime>>();
   return createSandboxStageWork({
     db: deps.db,
@@ -89,6 +103,7 @@ export function createSandboxStageWorkFromConfig(config: Config, deps: { db: Pri
     sandboxTimeoutMs: 60 * 60_000,
     agentTimeoutMs: 45 * 60_000,
     git: deps.git,
+    gateway: { url: deps.gatewayUrl ?? modelGatewayUrl(config), runTokenBudget: config.gateway.runTokenBudget },
     agentFor: (runtime) => {
       const kind = runtime ?? config.agent.kind;
       let agent = runtimes.get(kind);
@@ -128,8 +143,24 @@ export async function createEngine(config: Config, database: Database, deps: Omi
   };
 }
 
+/** `tasks run` has no web server: the model gateway gets one of its own, on 127.0.0.1 only. */
+export async function startLocalModelGateway(config: Config, database: Database, log: Logger): Promise<{ url: string; close(): Promise<void> }> {
+  const handle = createModelGateway({ db: database.prisma, settings: config.gateway, log: log.child({ name: "gateway" }) });
+  const server = http.createServer((req, res) => void handle(req, res).then((handled) => handled || res.writeHead(404).end()));
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () => new Promise((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    }),
+  };
+}
+
 export interface LocalRunDeps {
   database: Database;
+  /** The model gateway this run's agents call (startLocalModelGateway). */
+  gatewayUrl: string;
   /** The local repository's top-level directory and the git that reads it. */
   repoPath: string;
   runGit: GitRunner;
@@ -146,7 +177,7 @@ export function composeLocalRun(config: Config, deps: LocalRunDeps): { runner: E
   const db = database.prisma;
   const git = createControlGit(config);
   const host = createLocalRepositoryHost({ repoPath: deps.repoPath, git, runGit: deps.runGit, onProposed: deps.onProposed });
-  const work = createSandboxStageWorkFromConfig(config, { db, host, git, log, publicUrl: null });
+  const work = createSandboxStageWorkFromConfig(config, { db, host, git, log, publicUrl: null, gatewayUrl: deps.gatewayUrl });
   const flags = createLocalFlagChecker(db);
   const activities = createPipelineActivities({ db, flags, work, log, progress: { report: deps.report } });
   const runner = createEmbeddedRunner({ db, activities, concurrency: 1, log });

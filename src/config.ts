@@ -40,6 +40,10 @@ const envSchema = z.object({
   TASKS_AGENT_COMMAND: optionalString,
   ANTHROPIC_API_KEY: optionalString,
   OPENAI_API_KEY: optionalString,
+  // The model gateway's upstreams: the paths the CLIs append (`/v1/messages`, `/responses`) follow them.
+  ANTHROPIC_BASE_URL: z.preprocess(emptyToUndefined, z.url({ protocol: /^https?$/, error: "an http(s) URL such as https://api.anthropic.com" }).default("https://api.anthropic.com")),
+  OPENAI_BASE_URL: z.preprocess(emptyToUndefined, z.url({ protocol: /^https?$/, error: "an http(s) URL such as https://api.openai.com/v1" }).default("https://api.openai.com/v1")),
+  TASKS_RUN_TOKEN_BUDGET: wholeNumber(1, 1_000_000_000, 2_000_000),
   TASKS_LABEL: z.preprocess(emptyToUndefined, z.string().max(50).default("task")),
   TASKS_COMMAND: z.preprocess(emptyToUndefined, z.string().regex(/^\/[a-z][a-z0-9-]*$/, "a command such as /task").default("/task")),
   TASKS_ADMIN_TOKEN: z.preprocess(emptyToUndefined, z.string().min(16, "at least 16 characters").optional()),
@@ -90,6 +94,13 @@ export interface Config {
     readonly command: string | undefined;
     readonly anthropicApiKey: string | undefined;
     readonly openaiApiKey: string | undefined;
+  };
+  /** The model gateway: the vendors it forwards to with the operator's keys, and the per-run budget. */
+  readonly gateway: {
+    readonly anthropic: { readonly baseUrl: string; readonly apiKey: string | undefined };
+    readonly openai: { readonly baseUrl: string; readonly apiKey: string | undefined };
+    /** Input plus output tokens one run may use (TASKS_RUN_TOKEN_BUDGET). */
+    readonly runTokenBudget: number;
   };
   readonly triggers: { readonly label: string; readonly command: string };
   /** Processed webhook deliveries are kept this many days, then pruned from the inbox. */
@@ -169,6 +180,11 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       command: e.TASKS_AGENT_COMMAND,
       anthropicApiKey: e.ANTHROPIC_API_KEY,
       openaiApiKey: e.OPENAI_API_KEY,
+    },
+    gateway: {
+      anthropic: { baseUrl: e.ANTHROPIC_BASE_URL.replace(/\/+$/, ""), apiKey: e.ANTHROPIC_API_KEY },
+      openai: { baseUrl: e.OPENAI_BASE_URL.replace(/\/+$/, ""), apiKey: e.OPENAI_API_KEY },
+      runTokenBudget: e.TASKS_RUN_TOKEN_BUDGET,
     },
     triggers: { label: e.TASKS_LABEL, command: e.TASKS_COMMAND },
     inbox: { retentionDays: e.TASKS_DELIVERY_RETENTION_DAYS },

@@ -11,6 +11,7 @@ import { createWebhookIngress, type DeliveryStore } from "./app/webhook-ingress.
 import { startWebhookProxy } from "./app/webhook-proxy.ts";
 import { createApi } from "./api/create-api.ts";
 import { createApiHandler } from "./api/node-handler.ts";
+import { createModelGateway } from "./gateway/create-model-gateway.ts";
 import type { Config } from "./config.ts";
 import { openDatabase, type Database } from "./db/open-database.ts";
 import { resolveAdminToken } from "./lib/admin-token.ts";
@@ -129,6 +130,8 @@ export async function startServer(config: Config, log: Logger, overrides: Server
   });
   server.addHandler(ingress.handle);
   server.addHandler(createApiHandler(api, config.github.webhookPath));
+  // The model gateway shares the app's port: sandboxes reach it at TASKS_PUBLIC_URL (E2B) or 127.0.0.1.
+  server.addHandler(createModelGateway({ db: database.prisma, settings: config.gateway, log: log.child({ name: "gateway" }) }));
   if (!configured) {
     server.addHandler(
       createSetupFlow({

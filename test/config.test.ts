@@ -21,6 +21,18 @@ describe("loadConfig", () => {
     expect(loadConfig({ TASKS_DELIVERY_RETENTION_DAYS: "30" }).inbox).toEqual({ retentionDays: 30 });
   });
 
+  it("points the model gateway at the vendors' public APIs, with a 2 000 000-token run budget, unless told otherwise", () => {
+    expect(loadConfig({}).gateway).toEqual({
+      anthropic: { baseUrl: "https://api.anthropic.com", apiKey: undefined },
+      openai: { baseUrl: "https://api.openai.com/v1", apiKey: undefined },
+      runTokenBudget: 2_000_000,
+    });
+    const custom = loadConfig({ ANTHROPIC_BASE_URL: "http://127.0.0.1:9000/", OPENAI_BASE_URL: "https://llm.example.com/v1", TASKS_RUN_TOKEN_BUDGET: "50000", ANTHROPIC_API_KEY: "sk-ant-x" }).gateway;
+    expect(custom).toEqual({ anthropic: { baseUrl: "http://127.0.0.1:9000", apiKey: "sk-ant-x" }, openai: { baseUrl: "https://llm.example.com/v1", apiKey: undefined }, runTokenBudget: 50_000 });
+    expect(() => loadConfig({ TASKS_RUN_TOKEN_BUDGET: "lots" })).toThrow("TASKS_RUN_TOKEN_BUDGET: expected a whole number from 1 to 1000000000");
+    expect(() => loadConfig({ ANTHROPIC_BASE_URL: "file:///etc/passwd" })).toThrow("ANTHROPIC_BASE_URL: expected an http(s) URL");
+  });
+
   it("is frozen all the way down", () => {
     const config = loadConfig({});
     expect(Object.isFrozen(config)).toBe(true);

@@ -17,6 +17,15 @@ export interface AgentRunRequest {
   onOutput: (line: string) => void;
   /** Optional model override from .github/tasks.yml. */
   model?: string | undefined;
+  /** How a model-backed agent reaches its model: the control plane's gateway, never a vendor key. */
+  gateway?: ModelGatewayAccess | undefined;
+}
+
+export interface ModelGatewayAccess {
+  /** The gateway's base URL as the sandbox reaches it (its routes are `<url>/model/<vendor>/…`). */
+  url: string;
+  /** The run's gateway token: valid only while the run is running. */
+  token: string;
 }
 
 export interface AgentRunResult {

@@ -25,14 +25,16 @@
 //                      project's tests. Not `bypassPermissions`: Claude Code refuses that as root
 //                      unless IS_SANDBOX=1, and the allow-list gives the coder what it needs.
 // The prompt travels on stdin and never as an argument, so no shell and no argv parsing sees it.
+//
+// Model access: ANTHROPIC_BASE_URL points at the control plane's model gateway and
+// ANTHROPIC_API_KEY holds the run's gateway token; the operator's key never enters the sandbox.
 import { PermanentFailure } from "../lib/errors.ts";
-import type { AgentRole, AgentRunRequest, AgentRunResult, AgentRuntime } from "./agent-runtime.ts";
+import type { AgentRole, AgentRunRequest, AgentRunResult, AgentRuntime, ModelGatewayAccess } from "./agent-runtime.ts";
 import type { JsonObject } from "./json-lines.ts";
 import { arrayField, isObject, objectField, oneLine, parseJsonLines, parseJsonObject, safeModelName, stringField } from "./json-lines.ts";
 import { execStreaming, exitFailure, lastLines, throwIfAborted, truncateLine } from "./process-output.ts";
 
 export interface ClaudeAgentOptions {
-  anthropicApiKey: string;
   /** The CLI to run; `claude` on the sandbox's PATH by default. */
   executable?: string;
   /** Turn limits per role. */
@@ -67,7 +69,17 @@ export function claudeArgv(role: AgentRole, options: { executable?: string; maxT
   return argv;
 }
 
-export function createClaudeAgentRuntime(options: ClaudeAgentOptions): AgentRuntime {
+/** The sandbox environment for one run: the gateway and the run's token, nothing else. */
+export function claudeEnv(gateway: ModelGatewayAccess): Record<string, string> {
+  return {
+    ANTHROPIC_BASE_URL: `${gateway.url}/model/anthropic`,
+    ANTHROPIC_API_KEY: gateway.token,
+    // No telemetry or update checks: the sandbox reaches nothing but the gateway.
+    CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1",
+  };
+}
+
+export function createClaudeAgentRuntime(options: ClaudeAgentOptions = {}): AgentRuntime {
   const maxTurns = { ...DEFAULT_MAX_TURNS, ...options.maxTurns };
   return {
     name: "claude",
@@ -78,11 +90,12 @@ export function createClaudeAgentRuntime(options: ClaudeAgentOptions): AgentRunt
       if (request.model !== undefined && !safeModelName.test(request.model)) {
         throw new PermanentFailure(`the model name in .github/tasks.yml is not valid: ${JSON.stringify(truncateLine(request.model, 80))}`);
       }
+      if (!request.gateway) throw new PermanentFailure(`${what} needs the model gateway, and this run has none`);
       const argv = claudeArgv(role, { executable: options.executable, maxTurns: maxTurns[role], model: request.model });
 
       const { result, tail } = await execStreaming(sandbox, argv, {
         cwd: sandbox.workdir,
-        env: { ANTHROPIC_API_KEY: options.anthropicApiKey },
+        env: claudeEnv(request.gateway),
         stdin: request.prompt,
         timeoutMs: request.timeoutMs,
         signal: request.signal,

@@ -31,16 +31,17 @@
 //                      the coder needs the network to install the project's dependencies and run
 //                      its tests — which the workspace-write sandbox blocks.
 //
-// Authentication: the key is given as both CODEX_API_KEY (what `codex exec` reads) and
-// OPENAI_API_KEY (what other code paths and older releases read).
+// Model access: Codex 0.169 ignores OPENAI_BASE_URL, so a model provider named `tasks` is configured
+// with `--config` (`model_provider=tasks`, `model_providers.tasks={base_url=<gateway>/model/openai,
+// env_key="OPENAI_API_KEY", wire_api="responses"}`) and OPENAI_API_KEY holds the run's gateway
+// token. The operator's key never enters the sandbox.
 import { PermanentFailure } from "../lib/errors.ts";
-import type { AgentRole, AgentRunRequest, AgentRunResult, AgentRuntime } from "./agent-runtime.ts";
+import type { AgentRole, AgentRunRequest, AgentRunResult, AgentRuntime, ModelGatewayAccess } from "./agent-runtime.ts";
 import type { JsonObject } from "./json-lines.ts";
 import { arrayField, isObject, objectField, oneLine, parseJsonLines, parseJsonObject, safeModelName, stringField } from "./json-lines.ts";
 import { execStreaming, exitFailure, lastLines, readAgentFile, sandboxPath, throwIfAborted, truncateLine } from "./process-output.ts";
 
 export interface CodexAgentOptions {
-  openaiApiKey: string;
   /** The CLI to run; `codex` on the sandbox's PATH by default. */
   executable?: string;
   /** True when the sandbox is itself the isolation boundary (E2B): the coder then runs without Codex's own sandbox. */
@@ -55,7 +56,7 @@ function sandboxArgs(role: AgentRole, externallySandboxed: boolean): string[] {
 /** The argv for one run; exported for tests and for operators reading logs. */
 export function codexArgv(
   role: AgentRole,
-  options: { executable?: string; lastMessageFile: string; externallySandboxed: boolean; model?: string | undefined },
+  options: { executable?: string; lastMessageFile: string; externallySandboxed: boolean; model?: string | undefined; gatewayUrl?: string },
 ): string[] {
   const argv = [
     options.executable ?? "codex",
@@ -66,13 +67,25 @@ export function codexArgv(
     "--output-last-message",
     options.lastMessageFile,
     ...sandboxArgs(role, options.externallySandboxed),
+    ...(options.gatewayUrl ? gatewayProviderArgs(options.gatewayUrl) : []),
   ];
   if (options.model) argv.push("--model", options.model);
   argv.push("-");
   return argv;
 }
 
-export function createCodexAgentRuntime(options: CodexAgentOptions): AgentRuntime {
+/** The variable the provider reads its key from; it holds the run's gateway token. */
+const tokenVariable = "OPENAI_API_KEY";
+
+/** `--config` overrides pointing Codex at the gateway (TOML values; JSON string quoting is valid TOML). */
+function gatewayProviderArgs(gatewayUrl: string): string[] {
+  const provider = `{name="Tasks model gateway", base_url=${JSON.stringify(`${gatewayUrl}/model/openai`)}, env_key="${tokenVariable}", wire_api="responses"}`;
+  return ["--config", "model_provider=tasks", "--config", `model_providers.tasks=${provider}`];
+}
+
+export const codexEnv = (gateway: ModelGatewayAccess): Record<string, string> => ({ [tokenVariable]: gateway.token });
+
+export function createCodexAgentRuntime(options: CodexAgentOptions = {}): AgentRuntime {
   const externallySandboxed = options.externallySandboxed ?? false;
   return {
     name: "codex",
@@ -83,14 +96,16 @@ export function createCodexAgentRuntime(options: CodexAgentOptions): AgentRuntim
       if (request.model !== undefined && !safeModelName.test(request.model)) {
         throw new PermanentFailure(`the model name in .github/tasks.yml is not valid: ${JSON.stringify(truncateLine(request.model, 80))}`);
       }
+      if (!request.gateway) throw new PermanentFailure(`${what} needs the model gateway, and this run has none`);
+      const gateway = request.gateway;
       const lastMessageFile = sandboxPath(sandbox.scratchdir, `codex-last-message-${role}.md`);
       // Start empty so that a message left by an earlier pass is never read as this run's.
       await sandbox.writeFile(lastMessageFile, "");
-      const argv = codexArgv(role, { executable: options.executable, lastMessageFile, externallySandboxed, model: request.model });
+      const argv = codexArgv(role, { executable: options.executable, lastMessageFile, externallySandboxed, model: request.model, gatewayUrl: gateway.url });
 
       const { result, tail } = await execStreaming(sandbox, argv, {
         cwd: sandbox.workdir,
-        env: { CODEX_API_KEY: options.openaiApiKey, OPENAI_API_KEY: options.openaiApiKey },
+        env: codexEnv(gateway),
         stdin: request.prompt,
         timeoutMs: request.timeoutMs,
         signal: request.signal,

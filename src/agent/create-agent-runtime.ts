@@ -1,6 +1,8 @@
 // Picks the agent runtime the server is configured for (TASKS_AGENT). Config-level validation
 // (start-up errors) is config.ts's concern; this only refuses to build a runtime without the
-// setting it cannot work without, naming the variable to set.
+// setting it cannot work without, naming the variable to set. The model keys are not handed to
+// the runtimes (the model gateway holds them); they are checked here so that a server without
+// one fails its first agent stage naming the variable, rather than on the gateway's refusal.
 import type { Config } from "../config.ts";
 import type { AgentRuntime } from "./agent-runtime.ts";
 import { createClaudeAgentRuntime } from "./claude-agent.ts";
@@ -28,10 +30,10 @@ export function createAgentRuntime(settings: Config["agent"], environment: Agent
   switch (settings.kind) {
     case "claude":
       if (!present(settings.anthropicApiKey)) throw new AgentConfigurationError("ANTHROPIC_API_KEY", "required when TASKS_AGENT=claude");
-      return createClaudeAgentRuntime({ anthropicApiKey: settings.anthropicApiKey });
+      return createClaudeAgentRuntime();
     case "codex":
       if (!present(settings.openaiApiKey)) throw new AgentConfigurationError("OPENAI_API_KEY", "required when TASKS_AGENT=codex");
-      return createCodexAgentRuntime({ openaiApiKey: settings.openaiApiKey, externallySandboxed: environment.sandboxKind === "e2b" });
+      return createCodexAgentRuntime({ externallySandboxed: environment.sandboxKind === "e2b" });
     case "command":
       if (!present(settings.command)) throw new AgentConfigurationError("TASKS_AGENT_COMMAND", "required when TASKS_AGENT=command");
       return createCommandAgentRuntime({ command: settings.command });

@@ -68,6 +68,8 @@ const RunSchema = z
     created_at: z.string(),
     started_at: z.string().nullable(),
     finished_at: z.string().nullable(),
+    input_tokens: z.number().int().openapi({ description: "Model input tokens the run used through the model gateway" }),
+    output_tokens: z.number().int().openapi({ description: "Model output tokens the run used through the model gateway" }),
   })
   .openapi("TaskRun");
 

@@ -4,7 +4,7 @@
 import { stat } from "node:fs/promises";
 import path from "node:path";
 import { pino } from "pino";
-import { composeLocalRun } from "../compose.ts";
+import { composeLocalRun, startLocalModelGateway } from "../compose.ts";
 import type { LocalPullRequestText } from "../repository-host/local-repository-host.ts";
 import type { Config } from "../config.ts";
 import { openDatabase } from "../db/open-database.ts";
@@ -48,7 +48,8 @@ export async function runLocally(config: Config, input: LocalRunInput, progress:
   const events = createEventPrinter(db, progress);
   // Progress is best effort while the run goes on; the last print, after the run, reports for real.
   const printSoon = () => events.print().catch(() => undefined);
-  const { runner, tasks } = composeLocalRun(config, { database, repoPath, runGit, onProposed: (text) => (proposed = text), report: printSoon, log });
+  const gateway = await startLocalModelGateway(config, database, log);
+  const { runner, tasks } = composeLocalRun(config, { database, gatewayUrl: gateway.url, repoPath, runGit, onProposed: (text) => (proposed = text), report: printSoon, log });
   const poll = setInterval(() => void printSoon(), 500);
   try {
     const repository = `local/${repositoryName(repoPath)}`;
@@ -80,6 +81,7 @@ export async function runLocally(config: Config, input: LocalRunInput, progress:
     clearInterval(poll);
     await runner.stop();
     await printSoon();
+    await gateway.close();
     await database.close();
   }
 }

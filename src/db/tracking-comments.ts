@@ -17,6 +17,8 @@ const trackingSelect = {
     select: {
       error: true,
       completionNote: true,
+      inputTokens: true,
+      outputTokens: true,
       outputs: { where: { role: "planner" }, orderBy: { createdAt: "desc" }, take: 1, select: { text: true } },
     },
   },

@@ -18,6 +18,8 @@ export interface TrackingView {
   prUrl?: string | null;
   /** Why the run failed, or what it ended with ("no changes: …"), in plain words. */
   note?: string | null;
+  /** Model tokens the latest run used through the model gateway. */
+  usage?: { inputTokens: number; outputTokens: number } | null;
 }
 
 function renderMarkdown(view: TrackingView): string {
@@ -31,6 +33,9 @@ function renderMarkdown(view: TrackingView): string {
   const lines = [trackingMarker, `**Tasks** · [${view.slug}](${view.taskUrl}) · \`${view.status}\``, "", ...checklist];
   if (view.prUrl) lines.push("", `Pull request: ${view.prUrl}`);
   if (view.note) lines.push("", view.status === "failed" ? `**Failed:** ${view.note}` : view.note);
+  if (view.usage && view.usage.inputTokens + view.usage.outputTokens > 0) {
+    lines.push("", `Model tokens: ${view.usage.inputTokens} input · ${view.usage.outputTokens} output`);
+  }
   if (view.plan) lines.push("", "<details><summary>Plan</summary>", "", view.plan, "", "</details>");
   return lines.join("\n");
 }

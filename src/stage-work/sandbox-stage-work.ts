@@ -12,13 +12,15 @@ import type { RunRef } from "../pipeline/types.ts";
 import { SandboxGoneError } from "../sandbox/sandbox.ts";
 import { findRunCheckout } from "../db/run-workspace.ts";
 import { listStageOutputs, saveStageOutput } from "../db/stage-outputs.ts";
-import { createAgentLog } from "./agent-log.ts";
+import { createAgentLog, RunLogBudget } from "./agent-log.ts";
 import { publishChanges } from "./publish-changes.ts";
 import { createRunContexts } from "./run-context.ts";
 import { controlCloneDir, ensureSandbox, type CheckoutDeps } from "./sandbox-checkout.ts";
 import type { StageReport } from "./repository-host.ts";
 import { type AgentRequest, type PublishRequest, type StageWork } from "./stage-work.ts";
 import { isPermanent } from "../lib/errors.ts";
+import { revokeRunToken } from "../gateway/run-tokens.ts";
+import { explainFailure, modelAccessFor, type ModelGatewaySettings } from "./model-access.ts";
 
 export interface SandboxStageWorkDeps extends CheckoutDeps {
   /** Base URL of the server's task pages, linked from the pull request; null without a server (local runs). */
@@ -28,11 +30,16 @@ export interface SandboxStageWorkDeps extends CheckoutDeps {
   /** The agent runtime for a repository's choice (tasks.yml `agent.runtime`), or the server's. */
   agentFor(runtime: "claude" | "codex" | "command" | undefined): AgentRuntime;
   agentTimeoutMs: number;
+  /** Where model-backed agents reach the model gateway, and the run's budget; without it they cannot run. */
+  gateway?: ModelGatewaySettings;
   log: Logger;
 }
 
 export function createSandboxStageWork(deps: SandboxStageWorkDeps): StageWork {
   const contexts = createRunContexts(deps.db, deps.host);
+  // The agent log's cap is per run, across its stages; kept in memory (a restarted process starts afresh).
+  const logBudgets = new Map<string, RunLogBudget>();
+  const logBudgetFor = (runId: string): RunLogBudget => logBudgets.get(runId) ?? logBudgets.set(runId, new RunLogBudget()).get(runId)!;
 
   /** The plan and the review to address, from the run's outputs (review notes are one of them). */
   async function inputsFor(request: AgentRequest) {
@@ -49,7 +56,7 @@ export function createSandboxStageWork(deps: SandboxStageWorkDeps): StageWork {
       const report = (update: Pick<StageReport, "status" | "conclusion" | "summary">) =>
         deps.host.reportStage(context, { stage: request.stage, stageName: request.stageName, headSha: baseSha, ...update });
       await report({ status: "in_progress", summary: `${request.role} running` });
-      const log = createAgentLog(deps.db, { taskId: request.taskId, runId: request.runId, stage: request.stage });
+      const log = createAgentLog(deps.db, { taskId: request.taskId, runId: request.runId, stage: request.stage }, logBudgetFor(request.runId));
       const { plan, reviewNotes } = await inputsFor(request);
       const prompt = buildPrompt(request.role, {
         slug: context.slug,
@@ -64,7 +71,9 @@ export function createSandboxStageWork(deps: SandboxStageWorkDeps): StageWork {
         baseRef: baseSha,
       });
       try {
-        const result = await deps.agentFor(context.config.agent?.runtime).run({
+        const runtime = deps.agentFor(context.config.agent?.runtime);
+        const gateway = await modelAccessFor(deps.db, runtime, deps.gateway, request.runId);
+        const result = await runtime.run({
           role: request.role,
           slug: context.slug,
           prompt,
@@ -73,6 +82,7 @@ export function createSandboxStageWork(deps: SandboxStageWorkDeps): StageWork {
           signal,
           onOutput: (line) => log.line(line),
           model: context.config.agent?.model,
+          gateway,
         });
         await log.flush();
         const { runId, stage, iteration, role } = request;
@@ -80,9 +90,10 @@ export function createSandboxStageWork(deps: SandboxStageWorkDeps): StageWork {
         const verdict = role === "reviewer" ? parseReviewVerdict(result.output) : null;
         await report({ status: "completed", conclusion: "success", summary: result.output });
         return { verdict, outputRef };
-      } catch (error) {
+      } catch (thrown) {
         await log.flush();
         const cancelled = signal.aborted;
+        const error = cancelled ? thrown : await explainFailure(deps.db, deps.gateway, request.runId, thrown);
         await report({ status: "completed", conclusion: cancelled ? "cancelled" : "failure", summary: cancelled ? "cancelled" : (error as Error).message });
         throw error;
       }
@@ -104,6 +115,9 @@ export function createSandboxStageWork(deps: SandboxStageWorkDeps): StageWork {
 
     async cleanup(run: RunRef): Promise<void> {
       contexts.forget(run.runId);
+      // The run is over: its model token stops working now, not only once the run's status changes.
+      await revokeRunToken(deps.db, run.runId);
+      logBudgets.delete(run.runId);
       const row = await findRunCheckout(deps.db, run.runId);
       if (row?.sandboxId) {
         try {

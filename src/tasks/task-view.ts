@@ -54,6 +54,9 @@ export interface RunView {
   created_at: string;
   started_at: string | null;
   finished_at: string | null;
+  /** Model tokens the run used through the model gateway. */
+  input_tokens: number;
+  output_tokens: number;
 }
 
 export function toRunView(run: TaskRun): RunView {
@@ -67,6 +70,8 @@ export function toRunView(run: TaskRun): RunView {
     created_at: run.createdAt.toISOString(),
     started_at: run.startedAt?.toISOString() ?? null,
     finished_at: run.finishedAt?.toISOString() ?? null,
+    input_tokens: run.inputTokens,
+    output_tokens: run.outputTokens,
   };
 }
 

@@ -16,6 +16,8 @@ export interface TrackingState {
     prUrl: string | null;
     /** Why the latest run failed, or what it ended with ("no changes: …"). */
     note: string | null;
+    /** Model tokens the latest run used through the gateway. */
+    usage: { inputTokens: number; outputTokens: number } | null;
   };
   /** The comment's id once it was found or created. */
   commentId: number | null;
@@ -34,6 +36,7 @@ export async function loadTrackingState(db: Tx, taskId: string): Promise<Trackin
       plan: run?.outputs[0]?.text ?? null,
       prUrl: task.prUrl,
       note: (task.status === "failed" ? run?.error : run?.completionNote) ?? null,
+      usage: run ? { inputTokens: run.inputTokens, outputTokens: run.outputTokens } : null,
     },
     commentId: task.trackingCommentId === null ? null : Number(task.trackingCommentId),
   };

@@ -153,6 +153,9 @@ export function chunked(text: string, size: number): string[] {
   return chunks;
 }
 
+/** The model gateway a test agent is pointed at: its URL and the run's token, never a model key. */
+export const testGateway = { url: "http://127.0.0.1:3999", token: "tgw_run-token-for-the-test" };
+
 /** An agent request against `sandbox`, collecting streamed lines; `overrides` win. */
 export function agentRequest(sandbox: Sandbox, prompt: string, overrides: Partial<AgentRunRequest> = {}): { request: AgentRunRequest; lines: string[] } {
   const lines: string[] = [];
@@ -164,6 +167,7 @@ export function agentRequest(sandbox: Sandbox, prompt: string, overrides: Partia
     timeoutMs: 60_000,
     signal: new AbortController().signal,
     onOutput: (line) => lines.push(line),
+    gateway: testGateway,
     ...overrides,
   };
   return { request, lines };

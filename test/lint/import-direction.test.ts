@@ -21,6 +21,7 @@ describe("the module map in lint", () => {
     ["workflow code importing the activity SDK", "src/temporal/workflows.ts", 'import { Context } from "@temporalio/activity";\nexport const a = Context;'],
     ["workflow code importing a value from lib/", "src/temporal/workflows.ts", 'import { AppError } from "../lib/errors.ts";\nexport const a = AppError;'],
     ["the domain querying Prisma itself instead of through db/", "src/tasks/wrong.ts", 'import { Prisma } from "../generated/prisma/client.ts";\nexport const a = Prisma.sql;'],
+    ["the model gateway importing the domain", "src/gateway/wrong.ts", 'import { createTasksService } from "../tasks/service.ts";\nexport const a = createTasksService;'],
     ["anything but the composition root importing it", "src/activities/wrong.ts", 'import { createEngine } from "../compose.ts";\nexport const a = createEngine;'],
   ])("fails %s", async (_name, file, code) => {
     expect(await restrictedImports(file, code)).not.toEqual([]);

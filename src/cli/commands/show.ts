@@ -26,8 +26,14 @@ function overview(task: TaskDetail): string {
 
 function runsTable(runs: readonly RunView[]): string {
   if (runs.length === 0) return "  none";
-  const rows = runs.map((run) => [`#${run.attempt}`, run.status, run.engine ?? "-", run.started_at ?? "-", run.finished_at ?? "-", run.error ?? ""]);
-  return indent(table(["RUN", "STATUS", "ENGINE", "STARTED", "FINISHED", "ERROR"], rows));
+  const rows = runs.map((run) => [`#${run.attempt}`, run.status, run.engine ?? "-", run.started_at ?? "-", run.finished_at ?? "-", modelTokens(run), run.error ?? ""]);
+  return indent(table(["RUN", "STATUS", "ENGINE", "STARTED", "FINISHED", "TOKENS", "ERROR"], rows));
+}
+
+/** The model tokens a run used through the gateway; older servers do not report them. */
+function modelTokens(run: RunView): string {
+  if (run.input_tokens === undefined || run.input_tokens + run.output_tokens === 0) return "-";
+  return `${run.input_tokens} in / ${run.output_tokens} out`;
 }
 
 function eventLines(events: readonly EventView[]): string {
