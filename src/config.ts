@@ -36,6 +36,7 @@ const envSchema = z.object({
   TASKS_SANDBOX: z.preprocess(emptyToUndefined, z.enum(["e2b", "local"]).optional()),
   E2B_API_KEY: optionalString,
   E2B_TEMPLATE: optionalString,
+  TASKS_EGRESS_ALLOW: optionalString,
   TASKS_AGENT: z.preprocess(emptyToUndefined, z.enum(["claude", "codex", "command"]).default("claude")),
   TASKS_AGENT_COMMAND: optionalString,
   ANTHROPIC_API_KEY: optionalString,
@@ -88,7 +89,7 @@ export interface Config {
   readonly orchestrator:
     | { readonly kind: "embedded"; readonly concurrency: number }
     | { readonly kind: "temporal"; readonly address: string; readonly namespace: string; readonly taskQueue: string };
-  readonly sandbox: { readonly kind: "e2b" | "local"; readonly e2bApiKey: string | undefined; readonly e2bTemplate: string | undefined };
+  readonly sandbox: { readonly kind: "e2b" | "local"; readonly e2bApiKey: string | undefined; readonly e2bTemplate: string | undefined; readonly egressAllow: readonly string[] };
   readonly agent: {
     readonly kind: Env["TASKS_AGENT"];
     readonly command: string | undefined;
@@ -118,6 +119,21 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
+// A host name, an IPv4 address, or an IPv4 CIDR range: what E2B's egress allow-list takes.
+const hostName = /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/;
+const ipv4Range = /^(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)(?:\/(?:3[0-2]|[12]?\d))?$/;
+
+/** TASKS_EGRESS_ALLOW: comma-separated hosts the sandbox may reach for setup commands; none by default. */
+function parseEgressAllow(value: string | undefined): string[] {
+  const entries = (value ?? "").split(",").map((entry) => entry.trim().toLowerCase()).filter((entry) => entry !== "");
+  for (const entry of entries) {
+    if (!hostName.test(entry) && !ipv4Range.test(entry)) {
+      throw new ConfigError("TASKS_EGRESS_ALLOW", `expected comma-separated host names, IPv4 addresses or CIDR ranges (got ${JSON.stringify(entry)})`);
+    }
+  }
+  return [...new Set(entries)];
+}
+
 export function loadConfig(env: Record<string, string | undefined>): Config {
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) {
@@ -132,6 +148,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   if (e.TASKS_SANDBOX === "e2b" && !e.E2B_API_KEY) {
     throw new ConfigError("E2B_API_KEY", "required when TASKS_SANDBOX=e2b");
   }
+  const egressAllow = parseEgressAllow(e.TASKS_EGRESS_ALLOW);
   if (e.TASKS_AGENT === "command" && !e.TASKS_AGENT_COMMAND) {
     throw new ConfigError("TASKS_AGENT_COMMAND", "required when TASKS_AGENT=command");
   }
@@ -174,6 +191,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       kind: e.TASKS_SANDBOX ?? (e.E2B_API_KEY ? "e2b" : "local"),
       e2bApiKey: e.E2B_API_KEY,
       e2bTemplate: e.E2B_TEMPLATE,
+      egressAllow,
     },
     agent: {
       kind: e.TASKS_AGENT,

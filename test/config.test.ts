@@ -33,6 +33,14 @@ describe("loadConfig", () => {
     expect(() => loadConfig({ ANTHROPIC_BASE_URL: "file:///etc/passwd" })).toThrow("ANTHROPIC_BASE_URL: expected an http(s) URL");
   });
 
+  it("allows the sandbox no egress by default, and the hosts TASKS_EGRESS_ALLOW names", () => {
+    expect(loadConfig({}).sandbox.egressAllow).toEqual([]);
+    expect(loadConfig({ TASKS_EGRESS_ALLOW: " registry.npmjs.org, PyPI.org,,10.0.0.0/8,registry.npmjs.org " }).sandbox.egressAllow).toEqual(["registry.npmjs.org", "pypi.org", "10.0.0.0/8"]);
+    expect(() => loadConfig({ TASKS_EGRESS_ALLOW: "pypi.org,https://evil.example/x" })).toThrow('TASKS_EGRESS_ALLOW: expected comma-separated host names, IPv4 addresses or CIDR ranges (got "https://evil.example/x")');
+    expect(() => loadConfig({ TASKS_EGRESS_ALLOW: "*" })).toThrow("TASKS_EGRESS_ALLOW");
+    expect(() => loadConfig({ TASKS_EGRESS_ALLOW: "10.0.0.0/33" })).toThrow("TASKS_EGRESS_ALLOW");
+  });
+
   it("is frozen all the way down", () => {
     const config = loadConfig({});
     expect(Object.isFrozen(config)).toBe(true);
@@ -82,6 +90,7 @@ describe("loadConfig", () => {
     [{ APP_ID: "123" }, "PRIVATE_KEY"],
     [{ LOG_LEVEL: "loud" }, "LOG_LEVEL"],
     [{ GHE_PROTOCOL: "ftp" }, "GHE_PROTOCOL"],
+    [{ TASKS_EGRESS_ALLOW: "registry.npmjs.org;rm -rf /" }, "TASKS_EGRESS_ALLOW"],
   ])("refuses %o with one line naming %s", (env, variable) => {
     let error: unknown;
     try {

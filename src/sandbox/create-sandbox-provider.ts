@@ -8,6 +8,14 @@ import type { Sandbox, SandboxProvider, SandboxSpec } from "./sandbox.ts";
 /** The template built from e2b.Dockerfile (see e2b.toml). */
 export const DEFAULT_E2B_TEMPLATE = "tasks";
 
+/**
+ * Where an E2B sandbox may connect: the model gateway, which it reaches at TASKS_PUBLIC_URL,
+ * and the operator's TASKS_EGRESS_ALLOW for setup commands. Nothing else.
+ */
+export function e2bAllowOut(config: Config): string[] {
+  return [...new Set([new URL(config.server.publicUrl).hostname, ...config.sandbox.egressAllow])];
+}
+
 export function createSandboxProvider(config: Config): SandboxProvider {
   if (config.sandbox.kind === "local") {
     return createLocalSandboxProvider({ rootDir: path.join(config.dataDir, "workspaces") });
@@ -19,7 +27,7 @@ export function createSandboxProvider(config: Config): SandboxProvider {
   let adapter: Promise<SandboxProvider> | undefined;
   const load = (): Promise<SandboxProvider> => {
     adapter ??= import("./e2b-sandbox.ts").then(
-      ({ createE2BSandboxProvider }) => createE2BSandboxProvider({ apiKey, template }),
+      ({ createE2BSandboxProvider }) => createE2BSandboxProvider({ apiKey, template, allowOut: e2bAllowOut(config) }),
       (error: unknown) => {
         adapter = undefined; // a later call may try the import again
         throw error;

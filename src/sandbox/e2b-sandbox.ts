@@ -27,11 +27,7 @@ export interface E2BSandboxProviderOptions {
   apiKey: string;
   /** Template name or id; the default template is built from e2b.Dockerfile as "tasks". */
   template: string;
-  /**
-   * Hosts (or CIDRs) the sandbox may reach; everything else is denied. Unset, the sandbox has
-   * the whole internet: repository setup commands install dependencies from registries we
-   * cannot list in advance, and the agent must reach its model API.
-   */
+  /** Hosts (or CIDRs) the sandbox may reach; everything else is denied. None: no network at all. */
   allowOut?: readonly string[];
   sdk?: E2BSdk;
   maxOutputBytes?: number;
@@ -51,8 +47,9 @@ export function createE2BSandboxProvider(options: E2BSandboxProviderOptions): Sa
         metadata: { taskId: spec.taskId, runId: spec.runId },
         // `secure` is not passed: in SDK 2.x every sandbox's envd access is secured, and the
         // option is deprecated and ignored. Nothing here turns it off.
-        allowInternetAccess: true,
-        ...(options.allowOut ? { network: { allowOut: [...options.allowOut], denyOut: [ALL_TRAFFIC] } } : {}),
+        // No open internet: everything is denied but the allow-list (the model gateway's host and
+        // TASKS_EGRESS_ALLOW), so untrusted issue text cannot steer the agent to send data anywhere.
+        network: { allowOut: [...(options.allowOut ?? [])], denyOut: [ALL_TRAFFIC] },
       });
       const sandbox = new E2BRunSandbox(handle, sdk, maxOutputBytes);
       try {

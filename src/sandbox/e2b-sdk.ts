@@ -35,8 +35,8 @@ export interface E2BCreateOptions {
   apiKey: string;
   timeoutMs: number;
   metadata: Record<string, string>;
-  allowInternetAccess: boolean;
-  network?: { allowOut: string[]; denyOut: string[] };
+  /** Egress: denyOut [ALL_TRAFFIC] with an allowOut list is E2B's documented allow-list form. */
+  network: { allowOut: string[]; denyOut: string[] };
 }
 export interface E2BConnectOptions {
   apiKey: string;

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config.ts";
-import { createSandboxProvider } from "../../src/sandbox/create-sandbox-provider.ts";
+import { createSandboxProvider, e2bAllowOut } from "../../src/sandbox/create-sandbox-provider.ts";
 
 let dataDir: string;
 
@@ -29,6 +29,12 @@ describe("createSandboxProvider", () => {
   it("uses E2B when a key is set, without contacting it until a sandbox is needed", () => {
     const provider = createSandboxProvider(loadConfig({ TASKS_DATA_DIR: dataDir, E2B_API_KEY: "e2b_test" }));
     expect(provider.kind).toBe("e2b");
+  });
+
+  it("lets E2B sandboxes reach only the model gateway (TASKS_PUBLIC_URL's host) and TASKS_EGRESS_ALLOW", () => {
+    const config = (env: Record<string, string>) => loadConfig({ TASKS_DATA_DIR: dataDir, E2B_API_KEY: "e2b_test", ...env });
+    expect(e2bAllowOut(config({ TASKS_PUBLIC_URL: "https://tasks.example.com/" }))).toEqual(["tasks.example.com"]);
+    expect(e2bAllowOut(config({ TASKS_PUBLIC_URL: "https://tasks.example.com:8443", TASKS_EGRESS_ALLOW: "registry.npmjs.org,tasks.example.com" }))).toEqual(["tasks.example.com", "registry.npmjs.org"]);
   });
 
   it("loads the E2B adapter (and with it the SDK) only through a dynamic import", async () => {

@@ -32,7 +32,8 @@ describe("create", () => {
       apiKey: "e2b_test_key",
       timeoutMs: 3_600_000,
       metadata: { taskId: "task-7", runId: "run-9" },
-      allowInternetAccess: true,
+      // #9: no open internet; without an allow-list, no network at all.
+      network: { allowOut: [], denyOut: ["0.0.0.0/0"] },
     });
     expect((options as { secure?: boolean }).secure).not.toBe(false);
     expect(sandbox.id).toBe(fake.sandboxId);
