@@ -99,6 +99,13 @@ export const supplementPatterns: SupplementPattern[] = [
     pattern: /(?<![A-Za-z0-9])sk-(?:proj|svcacct|admin)-[A-Za-z0-9_-]{40,}/g,
   },
   {
+    // Tasks' own model-gateway run tokens (src/gateway/run-tokens.ts): short-lived, but a live
+    // one spends the run's model budget, so it never belongs in a diff, a log or a comment.
+    rule: "tasks/run-token",
+    label: "Tasks model-gateway run token",
+    pattern: /(?<![A-Za-z0-9])tgw_[A-Za-z0-9_-]{43}(?![A-Za-z0-9_-])/g,
+  },
+  {
     // secretlint skips bodies under 100 base64 characters (Ed25519 keys), ENCRYPTED PRIVATE KEY
     // blocks and legacy encrypted PEM (Proc-Type headers). A header followed by key material is enough.
     rule: "tasks/private-key",

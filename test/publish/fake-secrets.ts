@@ -29,6 +29,7 @@ export const fake = {
   anthropicOauth: join("sk-", "ant-", "oat01-", randomText(10, 93), "AA"),
   openaiProject: join("sk-", "proj-", randomText(11, 74), "T3Blbk", "FJ", randomText(12, 74)),
   openaiProjectUnmarked: join("sk-", "proj-", randomText(13, 156)),
+  gatewayRunToken: join("tg", "w_", randomText(14, 43)),
 };
 
 const publicKeyEncoding = { type: "spki", format: "pem" } as const;

@@ -27,6 +27,7 @@ const gaps: typeof samples = [
   { name: "installation token longer than 36", text: `token ${fake.githubInstallationLonger}`, secret: fake.githubInstallationLonger, rule: "tasks/github-token", message: "GitHub token" },
   { name: "Anthropic OAuth token (claude runtime)", text: `CLAUDE_CODE_OAUTH_TOKEN=${fake.anthropicOauth}`, secret: fake.anthropicOauth, rule: "tasks/anthropic-key", message: "Anthropic key" },
   { name: "OpenAI project key without the T3BlbkFJ marker", text: `key ${fake.openaiProjectUnmarked}`, secret: fake.openaiProjectUnmarked, rule: "tasks/openai-key", message: "OpenAI API key" },
+  { name: "Tasks model-gateway run token", text: `ANTHROPIC_API_KEY=${fake.gatewayRunToken}`, secret: fake.gatewayRunToken, rule: "tasks/run-token", message: "Tasks model-gateway run token" },
   { name: "Ed25519 private key", text: ed25519Key, secret: ed25519Key.split("\n")[1]!, rule: "tasks/private-key", message: "private key" },
   { name: "encrypted private key", text: encryptedKey, secret: encryptedKey.split("\n")[1]!, rule: "tasks/private-key", message: "private key" },
 ];
