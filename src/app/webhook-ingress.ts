@@ -81,9 +81,10 @@ export function createWebhookIngress(deps: WebhookIngressDeps): WebhookIngress {
     if (typeof id !== "string" || !id || id.length > 100 || typeof name !== "string" || !/^[a-z_]{1,64}$/.test(name)) {
       throw new IngressError(400, "bad_headers", "X-GitHub-Delivery and X-GitHub-Event are required");
     }
+    const payloadJson = body.toString("utf8");
     let payload: unknown;
     try {
-      payload = JSON.parse(body.toString("utf8"));
+      payload = JSON.parse(payloadJson);
     } catch {
       throw new IngressError(400, "invalid_json", "the payload is not valid JSON");
     }
@@ -91,7 +92,7 @@ export function createWebhookIngress(deps: WebhookIngressDeps): WebhookIngress {
       throw new IngressError(400, "invalid_payload", "the payload must be a JSON object");
     }
     const action = typeof (payload as { action?: unknown }).action === "string" ? (payload as { action: string }).action : undefined;
-    const delivery: IncomingDelivery = { id, event: name, action, installationId: installationOf(payload), payload };
+    const delivery: IncomingDelivery = { id, event: name, action, installationId: installationOf(payload), payload, payloadJson };
     if (!(await deps.store.store(delivery))) return { status: 200, body: { status: "duplicate" } };
     return { status: 202, body: { status: "accepted" }, delivery };
   }

@@ -14,6 +14,8 @@ export interface IncomingDelivery {
   action: string | undefined;
   installationId: number | undefined;
   payload: object;
+  /** The body GitHub sent, which `payload` was parsed from: stored as it is. */
+  payloadJson: string;
 }
 
 /** A delivery claimed for one run. `attempts` counts this run and fences its updates. */
@@ -48,10 +50,14 @@ const rearm = Prisma.sql`status = 'pending', next_attempt_at = now(),
   attempts = CASE WHEN webhook_deliveries.status = 'failed' THEN 0 ELSE webhook_deliveries.attempts END`;
 const due = Prisma.sql`((status = 'pending' AND next_attempt_at <= now()) OR (status = 'processing' AND lease_expires_at <= now()))`;
 
-/** jsonb cannot hold U+0000, which an issue body may: it becomes U+FFFD rather than refuse the delivery. */
-function toJsonb(payload: object): string {
-  const text = JSON.stringify(payload);
-  return text.includes("\\u0000") ? JSON.stringify(payload, (_key, value: unknown) => (typeof value === "string" ? value.replaceAll("\0", "\uFFFD") : value)) : text;
+/**
+ * The payload as jsonb: the body GitHub sent, as it is — the ingress parsed it already, and
+ * serialising it again would cost the answer time. jsonb cannot hold U+0000, which an issue body
+ * may: only then is it serialised again, with U+FFFD in its place, rather than refuse the delivery.
+ */
+function toJsonb({ payload, payloadJson }: IncomingDelivery): string {
+  if (!payloadJson.includes("\\u0000")) return payloadJson;
+  return JSON.stringify(payload, (_key, value: unknown) => (typeof value === "string" ? value.replaceAll("\0", "\uFFFD") : value));
 }
 
 /**
@@ -64,7 +70,7 @@ export async function storeDelivery(db: Db, delivery: IncomingDelivery, claimFor
   const claim = claimFor !== undefined;
   const rows = await db.$queryRaw<{ inserted: boolean }[]>`
     INSERT INTO webhook_deliveries (id, event, action, installation_id, payload, status, attempts, lease_expires_at)
-    VALUES (${delivery.id}, ${delivery.event}, ${delivery.action ?? null}, ${delivery.installationId ?? null}::bigint, ${toJsonb(delivery.payload)}::jsonb,
+    VALUES (${delivery.id}, ${delivery.event}, ${delivery.action ?? null}, ${delivery.installationId ?? null}::bigint, ${toJsonb(delivery)}::jsonb,
       ${claim ? "processing" : "pending"}::webhook_delivery_status, ${claim ? 1 : 0}::int, ${claim ? Prisma.sql`now() + ${ms(claimFor.leaseMs)}` : null})
     ON CONFLICT (id) DO UPDATE SET ${rearm} WHERE ${rearmable}
     RETURNING (xmax = 0) AS inserted`;
@@ -83,14 +89,16 @@ export async function claimDue(db: Db, limit: number, leaseMs: number): Promise<
     .map(({ id, event, payload, attempts }) => ({ id, event, payload, attempts }));
 }
 
-/** Extends the leases of deliveries this process is still running. */
+/** Extends the leases of deliveries this process is still running, in one statement. */
 export async function renewLeases(db: Db, claims: readonly ClaimedDelivery[], leaseMs: number): Promise<void> {
-  for (const claim of claims) {
-    await db.$executeRaw`
-      UPDATE webhook_deliveries SET lease_expires_at = now() + ${ms(leaseMs)}
-      WHERE id = ${claim.id} AND status = 'processing' AND attempts = ${claim.attempts}`;
-  }
+  if (claims.length === 0) return;
+  await db.$executeRaw`
+    UPDATE webhook_deliveries SET lease_expires_at = now() + ${ms(leaseMs)}
+    WHERE status = 'processing' AND (id, attempts) IN (${claimRuns(claims)})`;
 }
+
+/** (id, attempts) of each claim: an update applies only to the run that holds the claim. */
+const claimRuns = (claims: readonly ClaimedDelivery[]) => Prisma.join(claims.map((claim) => Prisma.sql`(${claim.id}, ${claim.attempts}::int)`));
 
 // Each outcome applies only to the run that claimed it: if its lease ran out and another
 // process claimed the delivery again, the late outcome changes nothing (false is returned).
@@ -101,10 +109,9 @@ export async function renewLeases(db: Db, claims: readonly ClaimedDelivery[], le
  */
 export async function markProcessed(db: Db, claims: readonly ClaimedDelivery[]): Promise<number> {
   if (claims.length === 0) return 0;
-  const runs = Prisma.join(claims.map((claim) => Prisma.sql`(${claim.id}, ${claim.attempts}::int)`));
   return db.$executeRaw`
     UPDATE webhook_deliveries SET status = 'processed', processed_at = now(), payload = NULL, lease_expires_at = NULL
-    WHERE status = 'processing' AND (id, attempts) IN (${runs})`;
+    WHERE status = 'processing' AND (id, attempts) IN (${claimRuns(claims)})`;
 }
 
 export async function scheduleRetry(db: Db, claim: ClaimedDelivery, delayMs: number, reason: string): Promise<boolean> {

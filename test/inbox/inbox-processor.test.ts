@@ -27,7 +27,7 @@ describe.each(testDatabases)("webhook inbox on %s", (kind) => {
 
   const row = (id: string) => db.prisma.webhookDelivery.findUniqueOrThrow({ where: { id } });
   const store = (id: string, payload: object = { action: "labeled" }) =>
-    storeDelivery(db.prisma, { id, event: "issues", action: "labeled", installationId: 4242, payload });
+    storeDelivery(db.prisma, { id, event: "issues", action: "labeled", installationId: 4242, payload, payloadJson: JSON.stringify(payload) });
 
   async function startInbox(handle: (event: InboxEvent) => Promise<void>, options: Partial<InboxOptions> = {}, retentionDays = 7) {
     const inbox = createWebhookInbox({ db: db.prisma, handle, log, retentionDays, options: { retryDelaysMs: [10, 20], pollMs: 50, ...options } });
@@ -65,7 +65,7 @@ describe.each(testDatabases)("webhook inbox on %s", (kind) => {
       payloads.push(event.payload);
       await gate;
     }, { concurrency: 1 });
-    const delivery = (id: string) => ({ id, event: "issues", action: "labeled", installationId: 4242, payload: { id } });
+    const delivery = (id: string) => ({ id, event: "issues", action: "labeled", installationId: 4242, payload: { id }, payloadJson: JSON.stringify({ id }) });
     expect(await inbox.store(delivery("m1"))).toBe(true);
     expect(await row("m1")).toMatchObject({ status: "processing", attempts: 1 });
     inbox.accepted(delivery("m1"));
@@ -161,7 +161,7 @@ describe.each(testDatabases)("webhook inbox on %s", (kind) => {
     let stopped = false;
     const stopping = inbox.stop().then(() => (stopped = true));
     await store("r2");
-    inbox.accepted({ id: "r2", event: "issues", action: "labeled", installationId: 4242, payload: {} });
+    inbox.accepted({ id: "r2", event: "issues", action: "labeled", installationId: 4242, payload: {}, payloadJson: "{}" });
     await new Promise((resolve) => setImmediate(resolve));
     expect(stopped).toBe(false);
     release();
