@@ -1,20 +1,16 @@
 // The model gateway migration on a database with runs from before it: every run starts with no
 // token (nothing can call the gateway for it) and zero recorded usage.
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { applyMigrations } from "../../src/db/migrate.ts";
 import { testDatabases } from "../helpers/databases.ts";
-import { emptyDatabase, migrationsBefore, type Cleanups } from "../helpers/migration-databases.ts";
+import { cleanupsAfterEach, databaseBefore } from "../helpers/migration-databases.ts";
 
 const modelGateway = "20261129300000_model_gateway";
-const cleanups: Cleanups = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const cleanups = cleanupsAfterEach();
 
 describe.each(testDatabases)("the model gateway migration on %s", (kind) => {
   it("gives existing runs no token and zero usage", async () => {
-    const session = await emptyDatabase(kind, cleanups);
-    await applyMigrations(session, await migrationsBefore(modelGateway, cleanups));
+    const session = await databaseBefore(kind, modelGateway, cleanups);
     await session.exec(`
       INSERT INTO teams (id, name, prefix) VALUES ('00000000-0000-4000-8000-000000000001', 'Old team', 'OLD');
       INSERT INTO workflows (id, team_id, name) VALUES ('00000000-0000-4000-8000-000000000002', '00000000-0000-4000-8000-000000000001', 'default');

@@ -1,17 +1,14 @@
 // The run-data migration on a database that holds work from before it: follow-up instructions
 // and completion notes move from the event log into task_runs columns, and every event's type
 // becomes a value of the task_event_kind enum, unchanged.
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { applyMigrations } from "../../src/db/migrate.ts";
 import type { SqlSession } from "../../src/db/sql-session.ts";
 import { testDatabases } from "../helpers/databases.ts";
-import { emptyDatabase, migrationsBefore, type Cleanups } from "../helpers/migration-databases.ts";
+import { cleanupsAfterEach, databaseBefore } from "../helpers/migration-databases.ts";
 
 const runData = "20261129200000_run_data";
-const cleanups: Cleanups = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const cleanups = cleanupsAfterEach();
 
 const ids = {
   team: "00000000-0000-4000-8000-000000000001",
@@ -47,8 +44,7 @@ async function seedOldShapedTask(session: SqlSession): Promise<void> {
 
 describe.each(testDatabases)("the run-data migration on %s", (kind) => {
   it("fills the new run columns from the events and turns every event type into the enum", async () => {
-    const session = await emptyDatabase(kind, cleanups);
-    await applyMigrations(session, await migrationsBefore(runData, cleanups));
+    const session = await databaseBefore(kind, runData, cleanups);
     await seedOldShapedTask(session);
     const typesBefore = await session.query<{ id: string; type: string }>(`SELECT id::text, type::text FROM task_events ORDER BY id`);
 

@@ -5,12 +5,29 @@ import os from "node:os";
 import path from "node:path";
 import { PGlite } from "@electric-sql/pglite";
 import pg from "pg";
-import { defaultMigrationsDir } from "../../src/db/migrate.ts";
+import { afterEach } from "vitest";
+import { applyMigrations, defaultMigrationsDir } from "../../src/db/migrate.ts";
 import { pgliteSession, pgSession, type SqlSession } from "../../src/db/sql-session.ts";
 import { createEmptyPostgresDatabase, databaseUrl, dropPostgresDatabase, type TestDatabaseKind } from "./databases.ts";
 
 /** What a test runs afterwards, last first, to release what these helpers made. */
 export type Cleanups = (() => Promise<unknown>)[];
+
+/** A file's cleanups, run after each of its tests, last first. */
+export function cleanupsAfterEach(): Cleanups {
+  const cleanups: Cleanups = [];
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  });
+  return cleanups;
+}
+
+/** A database of either kind migrated up to, not including, `migration`: the past a migration meets. */
+export async function databaseBefore(kind: TestDatabaseKind, migration: string, cleanups: Cleanups): Promise<SqlSession> {
+  const session = await emptyDatabase(kind, cleanups);
+  await applyMigrations(session, await migrationsBefore(migration, cleanups));
+  return session;
+}
 
 export async function emptyDatabase(kind: TestDatabaseKind, cleanups: Cleanups): Promise<SqlSession> {
   if (kind === "pglite") {

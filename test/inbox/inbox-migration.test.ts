@@ -1,20 +1,16 @@
 // The inbox migration on a database that already recorded deliveries the old way (the id
 // only, handled in memory): those rows become processed, so nothing runs them again.
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { applyMigrations } from "../../src/db/migrate.ts";
 import { testDatabases } from "../helpers/databases.ts";
-import { emptyDatabase, migrationsBefore, type Cleanups } from "../helpers/migration-databases.ts";
+import { cleanupsAfterEach, databaseBefore } from "../helpers/migration-databases.ts";
 
 const inboxMigration = "20261129100000_webhook_inbox";
-const cleanups: Cleanups = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const cleanups = cleanupsAfterEach();
 
 describe.each(testDatabases)("the webhook inbox migration on %s", (kind) => {
   it("turns deliveries recorded before the inbox into processed ones", async () => {
-    const session = await emptyDatabase(kind, cleanups);
-    await applyMigrations(session, await migrationsBefore(inboxMigration, cleanups));
+    const session = await databaseBefore(kind, inboxMigration, cleanups);
     await session.exec(`INSERT INTO webhook_deliveries (id, event, action, received_at) VALUES ('old', 'issues', 'labeled', '2026-11-20T10:00:00Z')`);
 
     expect(await applyMigrations(session)).toContain(inboxMigration);
