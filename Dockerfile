@@ -1,7 +1,12 @@
 # Tasks web process. Runs on embedded PGlite by default (mount /data to keep it), or on
 # PostgreSQL with DATABASE_URL. `docker build -t tasks . && docker run -p 3000:3000 -v tasks-data:/data tasks`
+# The local sandbox makes user namespaces, which Docker's default seccomp and AppArmor profiles
+# refuse: add `--security-opt seccomp=unconfined --security-opt apparmor=unconfined`, or run agents
+# in E2B (E2B_API_KEY). Without either the server refuses to start once a GitHub App is configured.
 FROM node:20-bookworm-slim
-RUN apt-get update && apt-get install -y --no-install-recommends git ca-certificates && rm -rf /var/lib/apt/lists/*
+# bubblewrap isolates each agent command (the local sandbox); the agent CLIs run inside it.
+RUN apt-get update && apt-get install -y --no-install-recommends git ca-certificates bubblewrap && rm -rf /var/lib/apt/lists/*
+RUN npm install -g @anthropic-ai/claude-code@2.1.332 @openai/codex@0.169.0 && npm cache clean --force
 WORKDIR /app
 COPY package.json package-lock.json ./
 COPY scripts ./scripts

@@ -13,7 +13,7 @@ import type { PrismaClient } from "./generated/prisma/client.ts";
 import { createGit, type Git } from "./git/git.ts";
 import type { Logger } from "./lib/logger.ts";
 import type { PipelineActivities } from "./pipeline/activities.ts";
-import { createSandboxProvider } from "./sandbox/create-sandbox-provider.ts";
+import { createSandboxProvider, sandboxWarning } from "./sandbox/create-sandbox-provider.ts";
 import type { Database } from "./db/open-database.ts";
 import { readPrivateKey } from "./lib/private-key.ts";
 import { createEmbeddedRunner, type EmbeddedRunner } from "./runner/embedded-runner.ts";
@@ -65,7 +65,7 @@ export function createGitHubClients(config: Config, privateKey: string | undefin
 export function composeActivities(config: Config, deps: ComposeDeps & { privateKey: string | undefined }): PipelineActivities {
   const github = createGitHubClients(config, deps.privateKey, deps.Octokit);
   const work = deps.stageWork ?? (github ? createGitHubStageWorkFromConfig(config, deps, github) : createUnavailableStageWork());
-  const progress = github ? createGitHubProgress({ db: deps.db, github, publicUrl: config.server.publicUrl, log: deps.log.child({ name: "progress" }), createComment: deps.createTrackingComments ?? true }) : undefined;
+  const progress = github ? createGitHubProgress({ db: deps.db, github, publicUrl: config.server.publicUrl, log: deps.log.child({ name: "progress" }), createComment: deps.createTrackingComments ?? true, warning: sandboxWarning(config) }) : undefined;
   return createPipelineActivities({ db: deps.db, flags: deps.flags, work, log: deps.log, ...(progress ? { progress } : {}) });
 }
 
@@ -93,22 +93,25 @@ export function createSandboxStageWorkFromConfig(
   deps: { db: PrismaClient; host: RepositoryHost; git: Git; log: Logger; publicUrl: string | null; gatewayUrl?: string },
 ): StageWork {
   const runtimes = new Map<string, ReturnType<typeof createAgentRuntime>>();
+  const hostGatewayUrl = deps.gatewayUrl ?? modelGatewayUrl(config);
+  const sandboxes = createSandboxProvider(config, { gatewayUrl: hostGatewayUrl, log: deps.log.child({ name: "sandbox" }) });
   return createSandboxStageWork({
     db: deps.db,
     host: deps.host,
-    sandboxes: createSandboxProvider(config),
+    sandboxes,
     webUrl: config.github.webUrl,
     publicUrl: deps.publicUrl,
     workspaceRoot: path.join(config.dataDir, "repos"),
     sandboxTimeoutMs: 60 * 60_000,
     agentTimeoutMs: 45 * 60_000,
     git: deps.git,
-    gateway: { url: deps.gatewayUrl ?? modelGatewayUrl(config), runTokenBudget: config.gateway.runTokenBudget },
+    // An isolated local sandbox reaches the gateway on its own loopback, bridged to the host's.
+    gateway: { url: sandboxes.gatewayUrl ?? hostGatewayUrl, runTokenBudget: config.gateway.runTokenBudget },
     agentFor: (runtime) => {
       const kind = runtime ?? config.agent.kind;
       let agent = runtimes.get(kind);
       if (!agent) {
-        // Codex skips its own sandbox only inside E2B's, which is the isolation boundary there.
+        // Codex skips its own sandbox inside E2B's and bubblewrap's, which are the isolation boundary there.
         agent = createAgentRuntime({ ...config.agent, kind }, { sandboxKind: config.sandbox.kind });
         runtimes.set(kind, agent);
       }

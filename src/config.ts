@@ -33,7 +33,7 @@ const envSchema = z.object({
   TEMPORAL_TASK_QUEUE: z.preprocess(emptyToUndefined, z.string().default("tasks")),
   TASKS_CONCURRENCY: wholeNumber(1, 256, 4),
   TASKS_DELIVERY_RETENTION_DAYS: wholeNumber(1, 3650, 7),
-  TASKS_SANDBOX: z.preprocess(emptyToUndefined, z.enum(["e2b", "local"]).optional()),
+  TASKS_SANDBOX: z.preprocess(emptyToUndefined, z.enum(["e2b", "local", "unsafe-host"]).optional()),
   E2B_API_KEY: optionalString,
   E2B_TEMPLATE: optionalString,
   TASKS_EGRESS_ALLOW: optionalString,
@@ -89,7 +89,7 @@ export interface Config {
   readonly orchestrator:
     | { readonly kind: "embedded"; readonly concurrency: number }
     | { readonly kind: "temporal"; readonly address: string; readonly namespace: string; readonly taskQueue: string };
-  readonly sandbox: { readonly kind: "e2b" | "local"; readonly e2bApiKey: string | undefined; readonly e2bTemplate: string | undefined; readonly egressAllow: readonly string[] };
+  readonly sandbox: { readonly kind: "e2b" | "local" | "unsafe-host"; readonly e2bApiKey: string | undefined; readonly e2bTemplate: string | undefined; readonly egressAllow: readonly string[] };
   readonly agent: {
     readonly kind: Env["TASKS_AGENT"];
     readonly command: string | undefined;

@@ -119,7 +119,7 @@ describe("loadConfig error messages", () => {
     expect(messageFor({ PORT: "eighty" })).toBe('PORT: expected a whole number from 0 to 65535 (got "eighty")');
     expect(messageFor({ TASKS_DELIVERY_RETENTION_DAYS: "0" })).toBe('TASKS_DELIVERY_RETENTION_DAYS: expected a whole number from 1 to 3650 (got "0")');
     expect(messageFor({ TASKS_DELIVERY_RETENTION_DAYS: "a week" })).toBe('TASKS_DELIVERY_RETENTION_DAYS: expected a whole number from 1 to 3650 (got "a week")');
-    expect(messageFor({ TASKS_SANDBOX: "docker" })).toBe('TASKS_SANDBOX: expected one of "e2b"|"local" (got "docker")');
+    expect(messageFor({ TASKS_SANDBOX: "docker" })).toBe('TASKS_SANDBOX: expected one of "e2b"|"local"|"unsafe-host" (got "docker")');
   });
 
   it("never repeat a secret's value", () => {

@@ -36,7 +36,7 @@ export async function runLocally(config: Config, input: LocalRunInput, progress:
   // 1. The repository and the configuration, checked before anything starts.
   const runGit = createGitRunner({ env: { PATH: config.system.path, HOME: config.system.home } });
   const repoPath = await findRepository(runGit, input.repoPath);
-  if (config.sandbox.kind !== "local") {
+  if (config.sandbox.kind === "e2b") {
     throw new CliError("config", "local_sandbox_only", "tasks run uses the local sandbox only: set TASKS_SANDBOX=local (E2B_API_KEY makes e2b the default)");
   }
 

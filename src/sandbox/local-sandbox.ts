@@ -1,13 +1,13 @@
 // The local adapter: each run gets a directory under `<TASKS_DATA_DIR>/workspaces` and its
 // commands run as child processes of this server, without a shell, in a scrubbed environment.
 //
-// What it protects against: the host's credentials reaching the agent by accident. Commands see
-// no variable of this process (no GitHub token, DATABASE_URL, PRIVATE_KEY, model keys unless the
-// caller passes them), HOME is the sandbox directory, and git reads neither the system nor the
-// user's configuration, so no credential helper or stored token of the host is ever used.
-// What it does not: the commands run as the server's own user, so a deliberately malicious
-// agent can still read whatever that user can (files, ~/.ssh) and can escape process tracking
-// with setsid. Production runs untrusted agents in E2B, where the sandbox is a separate VM.
+// Isolated (the default, `isolation` set): every command runs in a bubblewrap sandbox of its own
+// (bubblewrap.ts, isolation.ts): its run directory is the only host path it can write, it sees no
+// file, process, socket or network of the server, reaches the model gateway and (for setup
+// commands) the egress proxy only through Unix sockets bound in, and nothing it starts outlives it.
+//
+// Unisolated (TASKS_SANDBOX=unsafe-host, for trying Tasks on a laptop): the same scrubbed
+// environment, but the commands run as the server's own user and can read whatever it can.
 import { randomBytes } from "node:crypto";
 import { mkdir, realpath, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
@@ -15,7 +15,13 @@ import { SandboxGoneError, type ExecOptions, type ExecResult, type Sandbox, type
 import { readFileInside, realDirectoryInside, writeFileInside } from "./confined-path.ts";
 import { runProcess } from "./local-process.ts";
 import { DEFAULT_MAX_OUTPUT_BYTES } from "./output-capture.ts";
+import { NOT_FOUND_EXIT_CODE } from "./exec-outcome.ts";
 import { terminateSession } from "./process-session.ts";
+import { INSIDE } from "./bubblewrap.ts";
+import { prepareIsolation, type Isolation, type IsolationOptions, type NetworkSockets } from "./isolation.ts";
+import { startGatewaySocket } from "./gateway-socket.ts";
+import { startEgressProxy } from "./egress-proxy.ts";
+import type { Logger } from "../lib/logger.ts";
 
 export interface LocalSandboxProviderOptions {
   /** Where run directories are made: `<TASKS_DATA_DIR>/workspaces`. */
@@ -26,13 +32,31 @@ export interface LocalSandboxProviderOptions {
   killGraceMs?: number;
   /** Cap on the stdout and on the stderr kept for an ExecResult (the tail is kept). */
   maxOutputBytes?: number;
+  /** Run every command in a bubblewrap sandbox; without it commands run as the server's user. */
+  isolation?: LocalIsolationOptions;
+}
+
+export interface LocalIsolationOptions extends IsolationOptions {
+  /** The model gateway on the host (the app's port); sandboxes reach it only through a socket. */
+  gatewayUrl?: string;
+  /** Where the files all sandboxes share (their passwd, the sockets) are kept: `<TASKS_DATA_DIR>/sandbox`. */
+  stateDir: string;
+  /** TASKS_EGRESS_ALLOW: the hosts setup commands may reach through the egress proxy. */
+  egressAllow: readonly string[];
+  log?: Logger;
 }
 
 interface Settings {
   path: string;
   killGraceMs: number;
   maxOutputBytes: number;
+  /** Set once the first sandbox is made (isolated providers only). */
+  isolated?: { isolation: Isolation; sockets: NetworkSockets };
 }
+
+/** The model gateway as commands in an isolated local sandbox reach it: the sandbox's own loopback. */
+export const ISOLATED_GATEWAY_URL = `http://127.0.0.1:${INSIDE.gatewayPort}`;
+const EGRESS_PROXY_URL = `http://127.0.0.1:${INSIDE.egressPort}`;
 
 const SYSTEM_PATH = ["/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"];
 const DEFAULT_KILL_GRACE_MS = 2_000;
@@ -46,6 +70,29 @@ export function createLocalSandboxProvider(options: LocalSandboxProviderOptions)
     killGraceMs: options.killGraceMs ?? DEFAULT_KILL_GRACE_MS,
     maxOutputBytes: options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES,
   };
+  let preparing: Promise<void> | undefined;
+  const isolation = options.isolation;
+  /** The shared parts of isolated sandboxes and their sockets, made once, on first use. */
+  const prepare = (): Promise<void> => {
+    if (!isolation) return Promise.resolve();
+    preparing ??= (async () => {
+      const stateDir = path.resolve(isolation.stateDir);
+      await mkdir(stateDir, { recursive: true, mode: 0o700 });
+      const socketName = (what: string) => path.join(stateDir, `${what}-${process.pid}-${randomBytes(3).toString("hex")}.sock`);
+      const gateway = isolation.gatewayUrl ? await startGatewaySocket({ socketPath: socketName("gw"), gatewayUrl: isolation.gatewayUrl }) : undefined;
+      const egressSocket = socketName("egress");
+      await startEgressProxy({ socketPath: egressSocket, allow: isolation.egressAllow, ...(isolation.log ? { log: isolation.log } : {}) });
+      settings.isolated = {
+        isolation: await prepareIsolation(isolation, stateDir),
+        sockets: { gateway: gateway?.socketPath, egress: egressSocket },
+      };
+      settings.path = settings.isolated.isolation.path;
+    })().catch((error: unknown) => {
+      preparing = undefined;
+      throw error;
+    });
+    return preparing;
+  };
   // Sandboxes opened by this process, so connect() returns the one that knows its processes.
   const open = new Map<string, LocalSandbox>();
   const track = (sandbox: LocalSandbox): LocalSandbox => {
@@ -57,8 +104,11 @@ export function createLocalSandboxProvider(options: LocalSandboxProviderOptions)
   return {
     kind: "local",
 
+    gatewayUrl: isolation ? ISOLATED_GATEWAY_URL : undefined,
+
     async create(spec: SandboxSpec): Promise<Sandbox> {
       await mkdir(rootDir, { recursive: true, mode: 0o700 });
+      await prepare();
       const id = `${spec.runId.replace(/[^A-Za-z0-9_-]/g, "_").slice(0, 64) || "run"}-${randomBytes(6).toString("hex")}`;
       const dir = path.join(rootDir, id);
       await mkdir(dir, { mode: 0o700 });
@@ -72,6 +122,7 @@ export function createLocalSandboxProvider(options: LocalSandboxProviderOptions)
     async connect(id: string, _spec: SandboxSpec): Promise<Sandbox> {
       const known = open.get(id);
       if (known) return known;
+      await prepare();
       if (!SANDBOX_ID.test(id)) throw new SandboxGoneError(id);
       const dir = path.join(rootDir, id);
       try {
@@ -107,9 +158,13 @@ class LocalSandbox implements Sandbox {
   async exec(argv: string[], options: ExecOptions): Promise<ExecResult> {
     this.assertAlive();
     const cwd = await realDirectoryInside(this.dir, this.workdir, options.cwd ?? this.workdir);
-    const result = await runProcess(argv, {
+    const network = options.network ?? "none";
+    const isolated = this.settings.isolated;
+    const env = { ...this.baseEnvironment(), ...(network === "egress" ? proxyEnvironment() : {}), ...options.env };
+    const command = isolated ? isolated.isolation.wrap(argv, { runDir: this.dir, cwd, network, sockets: isolated.sockets, readOnly: options.readOnlyCheckout ? this.workdir : undefined }) : argv;
+    const result = await runProcess(command, {
       cwd,
-      env: { ...this.baseEnvironment(), ...options.env },
+      env,
       timeoutMs: options.timeoutMs,
       signal: options.signal,
       onOutput: options.onOutput,
@@ -120,7 +175,7 @@ class LocalSandbox implements Sandbox {
     });
     // Killed while it ran: its result is an artefact of the kill, not the command's own.
     this.assertAlive();
-    return result;
+    return isolated ? reportMissingProgram(result) : result;
   }
 
   async writeFile(file: string, content: string | Uint8Array): Promise<void> {
@@ -171,4 +226,16 @@ class LocalSandbox implements Sandbox {
   private assertAlive(): void {
     if (this.killed) throw new SandboxGoneError(this.id);
   }
+}
+
+/** Setup commands reach the egress proxy; tools read one spelling or the other. */
+function proxyEnvironment(): Record<string, string> {
+  return { HTTP_PROXY: EGRESS_PROXY_URL, HTTPS_PROXY: EGRESS_PROXY_URL, http_proxy: EGRESS_PROXY_URL, https_proxy: EGRESS_PROXY_URL, NO_PROXY: "", no_proxy: "" };
+}
+
+/** bwrap reports a program it cannot find its own way; callers expect the shell's 127. */
+function reportMissingProgram(result: ExecResult): ExecResult {
+  const missing = /^bwrap: execvp (.+): No such file or directory\n?$/.exec(result.stderr);
+  if (result.exitCode !== 1 || !missing) return result;
+  return { ...result, exitCode: NOT_FOUND_EXIT_CODE, stderr: `${missing[1]}: command not found\n` };
 }

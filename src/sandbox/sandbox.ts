@@ -14,6 +14,17 @@ export interface ExecOptions {
   /** Streams output as it arrives (for live task logs). */
   onOutput?: (chunk: string, stream: "stdout" | "stderr") => void;
   stdin?: string;
+  /**
+   * What the command may reach over the network (isolated local sandboxes; E2B's allow-list is
+   * per sandbox): nothing by default, the model gateway for agents, the egress proxy (the hosts of
+   * TASKS_EGRESS_ALLOW) for setup commands.
+   */
+  network?: "none" | "model-gateway" | "egress";
+  /**
+   * The checkout is read-only for this command (planner, reviewer). The isolated local sandbox
+   * mounts it read-only; elsewhere the agent CLI's own permissions are what holds.
+   */
+  readOnlyCheckout?: boolean;
 }
 
 export interface ExecResult {
@@ -48,6 +59,8 @@ export interface SandboxSpec {
 
 export interface SandboxProvider {
   readonly kind: "e2b" | "local";
+  /** The model gateway's URL as commands in this provider's sandboxes reach it, when the provider routes it itself. */
+  readonly gatewayUrl?: string | undefined;
   create(spec: SandboxSpec): Promise<Sandbox>;
   /** Reattaches to a sandbox created earlier (after a restart); throws SandboxGoneError if it is gone. */
   connect(id: string, spec: SandboxSpec): Promise<Sandbox>;

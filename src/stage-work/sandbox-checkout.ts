@@ -89,7 +89,8 @@ async function runSetup(context: RunContext, sandbox: Sandbox): Promise<void> {
   for (const command of setup.commands) {
     // The repository's own setup, written by people with write access, run inside the
     // untrusted sandbox — like a CI step. Issue and comment text never reaches this shell.
-    const result = await sandbox.exec(["sh", "-c", command], { timeoutMs: Math.max(1000, deadline - Date.now()) });
+    // Setup commands may fetch dependencies: through the egress proxy, from TASKS_EGRESS_ALLOW only.
+    const result = await sandbox.exec(["sh", "-c", command], { timeoutMs: Math.max(1000, deadline - Date.now()), network: "egress" });
     if (result.timedOut) throw new PermanentFailure(`setup command "${command}" did not finish within setup.timeout_seconds (${setup.timeout_seconds}s)`);
     if (result.exitCode !== 0) throw new PermanentFailure(`setup command "${command}" exited with ${result.exitCode}: ${result.stderr.trim().slice(-500)}`);
   }

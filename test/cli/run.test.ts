@@ -5,11 +5,10 @@ import { execFileSync } from "node:child_process";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
+import { fakeAgentCommand } from "../fixtures/fake-agent.ts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseJson, runCli } from "./run-cli.ts";
 
-const fakeAgent = fileURLToPath(new URL("../fixtures/fake-agent.sh", import.meta.url));
 const git = (cwd: string, ...args: string[]) =>
   execFileSync("git", args, { cwd, encoding: "utf8", env: { PATH: process.env["PATH"] ?? "", HOME: cwd, GIT_CONFIG_NOSYSTEM: "1", GIT_CONFIG_GLOBAL: "/dev/null" } }).trim();
 
@@ -35,7 +34,7 @@ describe("tasks run on a local repository", { timeout: 60_000 }, () => {
     return dir;
   }
 
-  const tasks = (args: string[], agentCommand = `sh ${fakeAgent}`) =>
+  const tasks = (args: string[], agentCommand = fakeAgentCommand()) =>
     runCli(["run", ...args], { TASKS_AGENT: "command", TASKS_AGENT_COMMAND: agentCommand, TASKS_DATA_DIR: path.join(root, "data"), TASKS_SANDBOX: "local" }, 50_000);
 
   const taskBranches = (dir: string) => git(dir, "for-each-ref", "--format=%(refname:short)", "refs/heads/tasks/");
@@ -75,7 +74,7 @@ describe("tasks run on a local repository", { timeout: 60_000 }, () => {
 
   it("blocks publishing when the change holds a secret, and creates no branch", async () => {
     const dir = await createRepo("secret-app");
-    const result = await tasks(["--repo-path", dir, "--title", "Add dark mode note"], `FAKE_AGENT_MODE=secret sh ${fakeAgent}`);
+    const result = await tasks(["--repo-path", dir, "--title", "Add dark mode note"], fakeAgentCommand("secret"));
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/tasks: failed in Complete: publishing blocked: the changes look like they contain secrets/);
     expect(taskBranches(dir)).toBe("");

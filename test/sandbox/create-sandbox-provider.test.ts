@@ -18,7 +18,7 @@ afterEach(async () => {
 
 describe("createSandboxProvider", () => {
   it("makes local sandboxes under <TASKS_DATA_DIR>/workspaces when no E2B key is set", async () => {
-    const provider = createSandboxProvider(loadConfig({ TASKS_DATA_DIR: dataDir }));
+    const provider = createSandboxProvider(loadConfig({ TASKS_DATA_DIR: dataDir, PATH: process.env["PATH"], TASKS_AGENT: "command", TASKS_AGENT_COMMAND: "true" }));
     expect(provider.kind).toBe("local");
     const sandbox = await provider.create({ taskId: "t", runId: "r", timeoutMs: 60_000 });
     expect(path.dirname(path.dirname(sandbox.workdir))).toBe(path.join(dataDir, "workspaces"));
