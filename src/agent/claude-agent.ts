@@ -24,10 +24,19 @@
 //   coder              `acceptEdits` (file edits auto-approved) plus Bash, so it can run the
 //                      project's tests. Not `bypassPermissions`: Claude Code refuses that as root
 //                      unless IS_SANDBOX=1, and the allow-list gives the coder what it needs.
+// Checked against the real CLI (2.1.332, test/agent/real-cli.test.ts): for planner and reviewer
+// the disallowed edit tools are not even offered to the model, and a call to one is answered
+// "No such tool available: Write. Write is disabled for this session"; a shell command that writes
+// (e.g. a redirect) is answered "… needs approval", which nobody gives in print mode; read-only
+// commands (git diff, ls, cat) run. Names the CLI no longer has (LS, MultiEdit, TodoWrite in
+// 2.1.332) are ignored in the lists; they stay for older CLIs.
 // The prompt travels on stdin and never as an argument, so no shell and no argv parsing sees it.
 //
 // Model access: ANTHROPIC_BASE_URL points at the control plane's model gateway and
 // ANTHROPIC_API_KEY holds the run's gateway token; the operator's key never enters the sandbox.
+// The CLI then streams `POST <ANTHROPIC_BASE_URL>/v1/messages?beta=true` with `x-api-key: <token>`;
+// with CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1 nothing else was seen (no count_tokens, no
+// title or topic side requests, no other network connection).
 import { PermanentFailure } from "../lib/errors.ts";
 import type { AgentRole, AgentRunRequest, AgentRunResult, AgentRuntime, ModelGatewayAccess } from "./agent-runtime.ts";
 import type { JsonObject } from "./json-lines.ts";
@@ -96,6 +105,9 @@ export function createClaudeAgentRuntime(options: ClaudeAgentOptions = {}): Agen
       const { result, tail } = await execStreaming(sandbox, argv, {
         cwd: sandbox.workdir,
         env: claudeEnv(request.gateway),
+        network: "model-gateway",
+        // Beside the CLI's own permissions: where the sandbox can, it mounts the checkout read-only.
+        readOnlyCheckout: role !== "coder",
         stdin: request.prompt,
         timeoutMs: request.timeoutMs,
         signal: request.signal,

@@ -14,27 +14,45 @@
 //                                 solely for running in environments that are externally sandboxed".
 //   --model <model>               (-m).
 //   --color never                 no ANSI codes in what reaches the live log.
+//   --disable plugins             no plugin sync: otherwise Codex runs `git ls-remote
+//                                 https://github.com/openai/plugins.git` at start, a network call
+//                                 besides the model's (seen with 0.169 under strace).
+//   --config analytics.enabled=false  no usage metrics: otherwise Codex exports them to
+//                                 https://ab.chatgpt.com/otlp/v1/metrics as it exits, which in a
+//                                 sandbox without network waits ~5 s for DNS (seen with 0.169).
 //   -                             PROMPT: "if not provided as an argument (or if `-` is used),
 //                                 instructions are read from stdin". The prompt never becomes an
 //                                 argument, so no shell and no argv parsing sees it.
 // `--full-auto` is not used: current releases keep it only as a deprecated alias that warns
 // ("use `--sandbox workspace-write` instead").
+// The working directory must be a git checkout: outside one, `codex exec` exits with "Not inside a
+// trusted directory and --skip-git-repo-check was not specified".
 //
 // Sandbox policy per role:
-//   planner, reviewer  `--sandbox read-only`: they must not change the working tree.
+//   planner, reviewer  `--sandbox read-only`: they must not change the working tree. In the
+//                      isolated local sandbox the checkout is mounted read-only for them instead
+//                      (`readOnlyEnforced`), and Codex's own sandbox, a nested bubblewrap, is off.
 //   coder              `--sandbox workspace-write` by default: Codex's own sandbox confines writes
-//                      to the checkout (and blocks network), which is the right default when the
-//                      "sandbox" is the operator's machine (TASKS_SANDBOX=local).
-//                      With `externallySandboxed` (TASKS_SANDBOX=e2b) it runs with
-//                      `--dangerously-bypass-approvals-and-sandbox` instead: the E2B VM is the
-//                      isolation boundary and holds no credential that can write to GitHub, and
+//                      to the checkout (and blocks network; `.git` stays read-only, so the coder
+//                      leaves its change uncommitted, as the prompt allows), which is the right
+//                      default when nothing else isolates the agent from the operator's machine.
+//                      With `externallySandboxed` (the sandbox is itself the isolation boundary,
+//                      e.g. E2B) it runs with `--dangerously-bypass-approvals-and-sandbox`
+//                      instead: that sandbox holds no credential that can write to GitHub, and
 //                      the coder needs the network to install the project's dependencies and run
 //                      its tests — which the workspace-write sandbox blocks.
+//
+// Codex's own sandbox is bubblewrap (it ran /usr/bin/bwrap here) plus seccomp: read-only mounts the
+// whole filesystem read-only, so a command that writes fails with "Read-only file system".
 //
 // Model access: Codex 0.169 ignores OPENAI_BASE_URL, so a model provider named `tasks` is configured
 // with `--config` (`model_provider=tasks`, `model_providers.tasks={base_url=<gateway>/model/openai,
 // env_key="OPENAI_API_KEY", wire_api="responses"}`) and OPENAI_API_KEY holds the run's gateway
-// token. The operator's key never enters the sandbox.
+// token. The operator's key never enters the sandbox. Codex then streams `POST <base_url>/responses`
+// (server-sent events) with `Authorization: Bearer <token>`; with this provider it makes no
+// WebSocket attempt. Its tools depend on the model: gpt-5-codex gets the function `exec_command`
+// (`{cmd}`); its default model a freeform `exec` tool running JavaScript that calls
+// `tools.exec_command(…)`, sent in an `additional_tools` input item.
 import { PermanentFailure } from "../lib/errors.ts";
 import type { AgentRole, AgentRunRequest, AgentRunResult, AgentRuntime, ModelGatewayAccess } from "./agent-runtime.ts";
 import type { JsonObject } from "./json-lines.ts";
@@ -46,17 +64,25 @@ export interface CodexAgentOptions {
   executable?: string;
   /** True when the sandbox is itself the isolation boundary (E2B): the coder then runs without Codex's own sandbox. */
   externallySandboxed?: boolean;
+  /**
+   * True when the sandbox itself mounts the checkout read-only for the planner and the reviewer
+   * (the bubblewrap-isolated local sandbox, ExecOptions.readOnlyCheckout). Codex's own sandbox is a
+   * nested bubblewrap, which that sandbox does not allow; it is not needed for them then.
+   */
+  readOnlyEnforced?: boolean;
 }
 
-function sandboxArgs(role: AgentRole, externallySandboxed: boolean): string[] {
-  if (role !== "coder") return ["--sandbox", "read-only"];
-  return externallySandboxed ? ["--dangerously-bypass-approvals-and-sandbox"] : ["--sandbox", "workspace-write"];
+const bypass = ["--dangerously-bypass-approvals-and-sandbox"];
+
+function sandboxArgs(role: AgentRole, externallySandboxed: boolean, readOnlyEnforced: boolean): string[] {
+  if (role !== "coder") return readOnlyEnforced ? bypass : ["--sandbox", "read-only"];
+  return externallySandboxed ? bypass : ["--sandbox", "workspace-write"];
 }
 
 /** The argv for one run; exported for tests and for operators reading logs. */
 export function codexArgv(
   role: AgentRole,
-  options: { executable?: string; lastMessageFile: string; externallySandboxed: boolean; model?: string | undefined; gatewayUrl?: string },
+  options: { executable?: string; lastMessageFile: string; externallySandboxed: boolean; readOnlyEnforced?: boolean; model?: string | undefined; gatewayUrl?: string },
 ): string[] {
   const argv = [
     options.executable ?? "codex",
@@ -64,9 +90,13 @@ export function codexArgv(
     "--json",
     "--color",
     "never",
+    "--disable",
+    "plugins",
     "--output-last-message",
     options.lastMessageFile,
-    ...sandboxArgs(role, options.externallySandboxed),
+    ...sandboxArgs(role, options.externallySandboxed, options.readOnlyEnforced ?? false),
+    "--config",
+    "analytics.enabled=false",
     ...(options.gatewayUrl ? gatewayProviderArgs(options.gatewayUrl) : []),
   ];
   if (options.model) argv.push("--model", options.model);
@@ -87,6 +117,7 @@ export const codexEnv = (gateway: ModelGatewayAccess): Record<string, string> =>
 
 export function createCodexAgentRuntime(options: CodexAgentOptions = {}): AgentRuntime {
   const externallySandboxed = options.externallySandboxed ?? false;
+  const readOnlyEnforced = options.readOnlyEnforced ?? false;
   return {
     name: "codex",
     async run(request: AgentRunRequest): Promise<AgentRunResult> {
@@ -101,11 +132,13 @@ export function createCodexAgentRuntime(options: CodexAgentOptions = {}): AgentR
       const lastMessageFile = sandboxPath(sandbox.scratchdir, `codex-last-message-${role}.md`);
       // Start empty so that a message left by an earlier pass is never read as this run's.
       await sandbox.writeFile(lastMessageFile, "");
-      const argv = codexArgv(role, { executable: options.executable, lastMessageFile, externallySandboxed, model: request.model, gatewayUrl: gateway.url });
+      const argv = codexArgv(role, { executable: options.executable, lastMessageFile, externallySandboxed, readOnlyEnforced, model: request.model, gatewayUrl: gateway.url });
 
       const { result, tail } = await execStreaming(sandbox, argv, {
         cwd: sandbox.workdir,
         env: codexEnv(gateway),
+        network: "model-gateway",
+        readOnlyCheckout: role !== "coder",
         stdin: request.prompt,
         timeoutMs: request.timeoutMs,
         signal: request.signal,

@@ -39,6 +39,7 @@ export function createCommandAgentRuntime(options: CommandAgentOptions): AgentRu
         timeoutMs: request.timeoutMs,
         signal: request.signal,
         onOutput: request.onOutput,
+        readOnlyCheckout: role !== "coder",
       });
       throwIfAborted(request.signal);
       const failure = exitFailure(`the ${role} command`, result, tail, request.timeoutMs);

@@ -11,10 +11,11 @@ import { createCommandAgentRuntime } from "./command-agent.ts";
 
 export interface AgentRuntimeEnvironment {
   /**
-   * The sandbox provider in use (config.sandbox.kind). With `e2b` the sandbox itself is the
-   * isolation boundary, so Codex's coder runs without its own sandbox (see codex-agent.ts).
+   * The sandbox provider in use (config.sandbox.kind). With `e2b` and the bubblewrap-isolated
+   * `local` the sandbox itself is the isolation boundary, so Codex's coder runs without its own
+   * sandbox (see codex-agent.ts); only `unsafe-host` relies on Codex's.
    */
-  sandboxKind?: "e2b" | "local";
+  sandboxKind?: Config["sandbox"]["kind"];
 }
 
 export class AgentConfigurationError extends Error {
@@ -33,7 +34,10 @@ export function createAgentRuntime(settings: Config["agent"], environment: Agent
       return createClaudeAgentRuntime();
     case "codex":
       if (!present(settings.openaiApiKey)) throw new AgentConfigurationError("OPENAI_API_KEY", "required when TASKS_AGENT=codex");
-      return createCodexAgentRuntime({ externallySandboxed: environment.sandboxKind === "e2b" });
+      return createCodexAgentRuntime({
+        externallySandboxed: environment.sandboxKind === "e2b" || environment.sandboxKind === "local",
+        readOnlyEnforced: environment.sandboxKind === "local",
+      });
     case "command":
       if (!present(settings.command)) throw new AgentConfigurationError("TASKS_AGENT_COMMAND", "required when TASKS_AGENT=command");
       return createCommandAgentRuntime({ command: settings.command });

@@ -50,6 +50,8 @@ describe("codex agent", () => {
     const call = sandbox.calls[0];
     const argv = call?.argv ?? [];
     expect(argv.slice(0, 3)).toEqual(["codex", "exec", "--json"]);
+    // No plugin sync at start: the model gateway is the only thing Codex needs to reach.
+    expect(valueOf(argv, "--disable")).toBe("plugins");
     expect(valueOf(argv, "--output-last-message")).toBe("/home/user/scratch/codex-last-message-coder.md");
     expect(argv.at(-1)).toBe("-");
     expect(call?.options.stdin).toBe(PROMPT);
@@ -58,6 +60,7 @@ describe("codex agent", () => {
     // it names holds the run's token — no model key in the sandbox.
     expect(call?.options.env).toEqual({ OPENAI_API_KEY: testGateway.token });
     expect(argv.filter((_arg, i) => argv[i - 1] === "--config")).toEqual([
+      "analytics.enabled=false",
       "model_provider=tasks",
       'model_providers.tasks={name="Tasks model gateway", base_url="http://127.0.0.1:3999/model/openai", env_key="OPENAI_API_KEY", wire_api="responses"}',
     ]);
