@@ -8,7 +8,7 @@
 FROM node:20-bookworm-slim
 
 # Pinned so a rebuild does not silently change the agents; bump deliberately.
-ARG CLAUDE_CODE_VERSION=2.1.328
+ARG CLAUDE_CODE_VERSION=2.1.332
 ARG CODEX_VERSION=0.169.0
 
 # git for the checkout (cloned from a bundle the control plane uploads); util-linux for setsid,

@@ -4,94 +4,16 @@
 // GitHub's REST API is faked, through nock.
 import { execFileSync } from "node:child_process";
 import { existsSync, readdirSync } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import nock from "nock";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
-import { installationEvent, issueCommentCreated, issuesLabeled } from "../fixtures/webhooks.ts";
-import { startGitHttpServer, type GitHttpServer } from "../git/git-http-server.ts";
-import { allowOnlyLocalhost, deliver, githubAppEnv, TestOctokit } from "../helpers/github.ts";
-import { startTestServer, type TestServer } from "../helpers/server.ts";
-import { FakeGitHub } from "./fake-github.ts";
+import { fakeAgentCommand } from "../fixtures/fake-agent.ts";
+import { issueCommentCreated } from "../fixtures/webhooks.ts";
+import { deliver, githubAppEnv } from "../helpers/github.ts";
+import { createWorld as createAnyWorld, destroyWorld as destroy, git, installationToken as token, label, labelAndWait, remoteBranches, trackingComment, waitForRun, type World } from "./world.ts";
 
-const fakeAgent = fileURLToPath(new URL("../fixtures/fake-agent.sh", import.meta.url));
-const token = "ghs_e2eInstallationToken0123456789abcdefAB";
-const git = (cwd: string, ...args: string[]) => execFileSync("git", args, { cwd, encoding: "utf8", env: { PATH: process.env["PATH"] ?? "", HOME: cwd, GIT_CONFIG_NOSYSTEM: "1", GIT_CONFIG_GLOBAL: "/dev/null" } }).trim();
-
-interface World {
-  root: string;
-  remote: GitHttpServer;
-  server: TestServer;
-  github: FakeGitHub;
-  bare: string;
-}
-
-async function createWorld(agentMode: string): Promise<World> {
-  const root = await mkdtemp(path.join(tmpdir(), "tasks-e2e-"));
-  const bare = path.join(root, "posthog", "posthog.git");
-  const seed = path.join(root, "seed");
-  execFileSync("git", ["init", "--quiet", "--bare", "--initial-branch=main", bare]);
-  execFileSync("git", ["init", "--quiet", "--initial-branch=main", seed]);
-  git(seed, "-c", "user.name=Seed", "-c", "user.email=seed@example.com", "commit", "--quiet", "--allow-empty", "-m", "root");
-  execFileSync("sh", ["-c", "printf '# PostHog\\n' > README.md"], { cwd: seed });
-  git(seed, "add", "README.md");
-  git(seed, "-c", "user.name=Seed", "-c", "user.email=seed@example.com", "commit", "--quiet", "-m", "readme");
-  git(seed, "push", "--quiet", bare, "main");
-
-  const remote = await startGitHttpServer({ projectRoot: root, token });
-  const host = new URL(remote.url).host;
-  allowOnlyLocalhost();
-  const github = new FakeGitHub(`http://${host}`, token, { octocat: "write" });
-  const server = await startTestServer("pglite", {
-    engine: "embedded",
-    Octokit: TestOctokit,
-    env: {
-      ...githubAppEnv,
-      GHE_HOST: host,
-      GHE_PROTOCOL: "http",
-      TASKS_SANDBOX: "local",
-      TASKS_AGENT: "command",
-      TASKS_AGENT_COMMAND: `FAKE_AGENT_MODE=${agentMode} sh ${fakeAgent}`,
-    },
-  });
-  expect((await deliver(server.url, { event: "installation", payload: installationEvent("created", { repositories: ["posthog/posthog"] }) })).status).toBe(202);
-  await server.webhooksIdle();
-  return { root, remote, server, github, bare };
-}
-
-async function destroy(world: World | undefined) {
-  if (!world) return;
-  await world.server.close();
-  await world.remote.close();
-  await rm(world.root, { recursive: true, force: true });
-}
-
-async function label(world: World, title = "Dark mode for the settings page") {
-  const res = await deliver(world.server.url, { event: "issues", payload: issuesLabeled("task", { issue: { number: 7, title } }) });
-  expect(res.status).toBe(202);
-  await world.server.webhooksIdle();
-  return world.server.db.prisma.task.findFirstOrThrow({ where: { issueNumber: 7 } });
-}
-
-/** Done means the engine recorded the run's finish step: outcome, GitHub updates and cleanup all ran. */
-async function waitForRun(world: World, taskId: string, attempt = 1) {
-  for (let i = 0; i < 1800; i += 1) {
-    const steps = await world.server.db.prisma.runStep.findMany({ where: { run: { taskId, attempt } } });
-    if (steps.some((step) => (step.command as { type: string }).type === "finish")) return world.server.tasks.getTask(undefined, taskId);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error("the run did not finish in time");
-}
-
-async function labelAndWait(world: World, title?: string) {
-  const task = await label(world, title);
-  return waitForRun(world, task.id);
-}
-
-const remoteBranches = (world: World) => git(world.bare, "for-each-ref", "--format=%(refname:short)", "refs/heads/").split("\n").filter(Boolean);
-const trackingComment = (world: World) => world.github.comments.get(7)?.find((c) => c.body.includes("tasks:tracking-comment"))?.body ?? "";
+const createWorld = (agentMode: string): Promise<World> =>
+  createAnyWorld({ env: { TASKS_AGENT: "command", TASKS_AGENT_COMMAND: fakeAgentCommand(agentMode) } });
 
 describe("label → draft pull request", () => {
   let world: World | undefined;
