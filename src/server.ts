@@ -21,6 +21,7 @@ import { createWebhookInbox, type InboxEvent, type InboxOptions } from "./inbox/
 import type { FlagChecker } from "./tasks/feature-flags.ts";
 import type { Orchestrator } from "./tasks/orchestrator.ts";
 import { createEngine, createFlags } from "./compose.ts";
+import { sandboxWarning } from "./sandbox/create-sandbox-provider.ts";
 import type { StageWork } from "./stage-work/stage-work.ts";
 import { createTasksService, type TasksService } from "./tasks/service.ts";
 
@@ -119,6 +120,7 @@ export async function startServer(config: Config, log: Logger, overrides: Server
       label: config.triggers.label,
       command: config.triggers.command,
       publicUrl: config.server.publicUrl,
+      warning: sandboxWarning(config),
       log: log.child({ name: "github" }),
     })(app);
   });

@@ -21,6 +21,8 @@ export interface GitHubProgressDeps {
   log: Logger;
   /** False where the trigger runs in another process (Temporal workers): only it creates the comment. */
   createComment: boolean;
+  /** Shown on every tracking comment when agents run without isolation (sandboxWarning). */
+  warning?: string | undefined;
 }
 
 export function createGitHubProgress(deps: GitHubProgressDeps): ProgressReporter {
@@ -34,6 +36,7 @@ export function createGitHubProgress(deps: GitHubProgressDeps): ProgressReporter
         await upsertTrackingComment(octokit, target.issue, () => loadTrackingState(db, taskId), {
           taskUrl: `${deps.publicUrl}/api/tasks/${taskId}`,
           createIfMissing: deps.createComment,
+          warning: deps.warning,
           remember: (commentId) => saveTrackingCommentId(db, taskId, commentId),
         });
       } catch (error) {

@@ -8,6 +8,8 @@ export interface AppDeps {
   command: string;
   /** Base URL for links back to Tasks. */
   publicUrl: string;
+  /** Shown on every tracking comment when agents run without isolation (sandboxWarning). */
+  warning?: string | undefined;
   log: Logger;
 }
 

@@ -104,5 +104,6 @@ export async function updateTracking(deps: AppDeps, octokit: Octokit, issue: Iss
   await upsertTrackingComment(octokit, issue, () => deps.tasks.trackingState(task.id), {
     taskUrl: taskUrl(deps, task.id),
     remember: (commentId) => deps.tasks.rememberTrackingComment(task.id, commentId),
+    warning: deps.warning,
   });
 }

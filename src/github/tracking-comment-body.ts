@@ -20,6 +20,8 @@ export interface TrackingView {
   note?: string | null;
   /** Model tokens the latest run used through the model gateway. */
   usage?: { inputTokens: number; outputTokens: number } | null;
+  /** Shown above everything: how this server runs agents is unsafe (TASKS_SANDBOX=unsafe-host). */
+  warning?: string | undefined;
 }
 
 function renderMarkdown(view: TrackingView): string {
@@ -31,6 +33,7 @@ function renderMarkdown(view: TrackingView): string {
     return `- [${checked ? "x" : " "}] ${stage.name}${marker}`;
   });
   const lines = [trackingMarker, `**Tasks** · [${view.slug}](${view.taskUrl}) · \`${view.status}\``, "", ...checklist];
+  if (view.warning) lines.splice(1, 0, `> [!WARNING]\n> ${view.warning}`, "");
   if (view.prUrl) lines.push("", `Pull request: ${view.prUrl}`);
   if (view.note) lines.push("", view.status === "failed" ? `**Failed:** ${view.note}` : view.note);
   if (view.usage && view.usage.inputTokens + view.usage.outputTokens > 0) {

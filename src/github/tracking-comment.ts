@@ -26,6 +26,8 @@ export interface TrackingOptions {
   createIfMissing?: boolean;
   /** Keeps the id of a comment found or created, so the next update goes straight to it. */
   remember(commentId: number): Promise<void>;
+  /** A warning the server shows on every task's comment (sandboxWarning). */
+  warning?: string | undefined;
 }
 
 // One update at a time per issue in this process: two concurrent first updates (the trigger's
@@ -51,7 +53,7 @@ async function serialised<T>(key: string, work: () => Promise<T>): Promise<T> {
 export async function upsertTrackingComment(octokit: Octokit, issue: IssueRef, load: () => Promise<TrackingState>, options: TrackingOptions): Promise<number | undefined> {
   return serialised(`${issue.owner}/${issue.repo}#${issue.issue_number}`.toLowerCase(), async () => {
     const state = await load();
-    const body = await renderTrackingComment({ ...state.view, taskUrl: options.taskUrl });
+    const body = await renderTrackingComment({ ...state.view, taskUrl: options.taskUrl, warning: options.warning });
     if (state.commentId !== null && (await editComment(octokit, issue, state.commentId, body))) return state.commentId;
     const id = await findOrCreate(octokit, issue, body, options.createIfMissing ?? true);
     if (id !== undefined) await options.remember(id);

@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
+import { loadConfig } from "../../src/config.ts";
 import { renderTrackingComment } from "../../src/github/tracking-comment-body.ts";
+import { sandboxWarning } from "../../src/sandbox/create-sandbox-provider.ts";
 
 const view = {
   slug: "POS-7",
@@ -24,5 +26,20 @@ describe("the tracking comment's model usage", () => {
   it("says nothing about tokens before the run used any", async () => {
     expect(await renderTrackingComment({ ...view, usage: { inputTokens: 0, outputTokens: 0 } })).not.toContain("Model tokens");
     expect(await renderTrackingComment({ ...view, usage: null })).not.toContain("Model tokens");
+  });
+});
+
+describe("the tracking comment on a server that runs agents without isolation", () => {
+  const config = (env: Record<string, string>) => loadConfig({ TASKS_DATA_DIR: "/tmp/unused", ...env });
+
+  it("opens with a warning when TASKS_SANDBOX=unsafe-host, and never otherwise", async () => {
+    const warning = sandboxWarning(config({ TASKS_SANDBOX: "unsafe-host" }));
+    const body = await renderTrackingComment({ ...view, warning });
+    const lines = body.split("\n");
+    expect(lines[1]).toBe("> [!WARNING]");
+    expect(lines[2]).toMatch(/runs agents \*\*without isolation\*\* \(`TASKS_SANDBOX=unsafe-host`\)/);
+    expect(sandboxWarning(config({ TASKS_SANDBOX: "local" }))).toBeUndefined();
+    expect(sandboxWarning(config({ E2B_API_KEY: "e2b_x" }))).toBeUndefined();
+    expect(await renderTrackingComment(view)).not.toContain("WARNING");
   });
 });
