@@ -1,7 +1,7 @@
 // Programs of the server that sandboxes run: the agent CLIs and Node. They are looked up once, at
 // start, on the server's own PATH (so a CLI installed with nvm or in a user's npm prefix is found),
 // and bound read-only into each sandbox: the package they belong to, never the directory around it.
-import { accessSync, constants, realpathSync, statSync } from "node:fs";
+import { accessSync, constants, readdirSync, realpathSync, statSync } from "node:fs";
 import path from "node:path";
 import type { Bind } from "./bubblewrap.ts";
 
@@ -29,15 +29,26 @@ export function findOnPath(name: string, searchPath: string): { dir: string; rea
 
 /**
  * What to bind so that `program` (a real path) runs inside: nothing when the system directories
- * hold it; the enclosing `node_modules` when it is part of an npm package (a CLI's script finds
- * its native binary in a sibling package); else the file alone.
+ * hold it; when it is part of an npm package, that package and its platform packages beside it
+ * (`@openai/codex` finds its native binary in `@openai/codex-linux-x64`), not the rest of that
+ * node_modules; else the file alone.
  */
 export function bindsForProgram(program: string): Bind[] {
   if (underSystemDirs(program)) return [];
   const parts = program.split("/");
-  const modules = parts.indexOf("node_modules"); // the outermost: hoisted siblings live there
-  if (modules > 0) return [{ host: parts.slice(0, modules + 1).join("/") }];
-  return [{ host: program }];
+  const modules = parts.lastIndexOf("node_modules");
+  if (modules <= 0 || modules + 1 >= parts.length - 1) return [{ host: program }];
+  const scoped = parts[modules + 1]!.startsWith("@");
+  const nameEnd = modules + (scoped ? 3 : 2);
+  const parent = parts.slice(0, nameEnd - 1).join("/");
+  const name = parts[nameEnd - 1]!;
+  let siblings: string[] = [];
+  try {
+    siblings = readdirSync(parent).filter((entry) => entry.startsWith(`${name}-`));
+  } catch {
+    // an unreadable directory: the package alone
+  }
+  return [name, ...siblings].map((entry) => ({ host: path.join(parent, entry) }));
 }
 
 /** Node's installation (its prefix: bin/ and lib/), bound when it lives outside the system directories (nvm). */
