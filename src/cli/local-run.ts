@@ -49,7 +49,16 @@ export async function runLocally(config: Config, input: LocalRunInput, progress:
   // Progress is best effort while the run goes on; the last print, after the run, reports for real.
   const printSoon = () => events.print().catch(() => undefined);
   const gateway = await startLocalModelGateway(config, database, log);
-  const { runner, tasks } = composeLocalRun(config, { database, gatewayUrl: gateway.url, repoPath, runGit, onProposed: (text) => (proposed = text), report: printSoon, log });
+  let composed: ReturnType<typeof composeLocalRun>;
+  try {
+    composed = composeLocalRun(config, { database, gatewayUrl: gateway.url, repoPath, runGit, onProposed: (text) => (proposed = text), report: printSoon, log });
+  } catch (error) {
+    // A configuration the sandbox refuses (no bwrap, no agent CLI): nothing may keep the CLI alive.
+    await gateway.close();
+    await database.close();
+    throw error;
+  }
+  const { runner, tasks } = composed;
   const poll = setInterval(() => void printSoon(), 500);
   try {
     const repository = `local/${repositoryName(repoPath)}`;

@@ -81,6 +81,14 @@ describe("tasks run on a local repository", { timeout: 60_000 }, () => {
     expect(git(dir, "symbolic-ref", "--short", "HEAD")).toBe("main");
   });
 
+  it("stops at once, naming what to install, when the configured agent CLI is not on PATH", async () => {
+    const dir = await createRepo("no-cli");
+    const result = await runCli(["run", "--repo-path", dir, "--title", "x"], { TASKS_AGENT: "claude", ANTHROPIC_API_KEY: "sk-ant-x", TASKS_DATA_DIR: path.join(root, "data"), PATH: "/usr/bin:/bin" }, 30_000);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("TASKS_AGENT=claude runs `claude`, which is not on the server's PATH; install it (npm install -g @anthropic-ai/claude-code)");
+    expect(taskBranches(dir)).toBe("");
+  });
+
   it("refuses a directory that is not a git repository, or a repository without commits", async () => {
     const plain = path.join(root, "plain");
     await mkdir(plain, { recursive: true });
