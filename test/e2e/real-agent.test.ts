@@ -170,6 +170,9 @@ describe("the real agent CLIs, end to end in the isolated sandbox", { timeout: 1
       ];
     }
 
+    const callNumber = (id: string): number => Number(/scripted(\d+)$/.exec(id)?.[1] ?? Number.NaN);
+    const inCallOrder = <T>(items: T[], id: (item: T) => string): T[] => [...items].sort((a, b) => callNumber(id(a)) - callNumber(id(b)));
+
     /** Each CLI's way of running the hostile commands, and of reading back what they printed. */
     const attackers = [
       {
@@ -183,7 +186,8 @@ describe("the real agent CLIs, end to end in the isolated sandbox", { timeout: 1
             { when: as("coder"), text: "Nothing to change." },
           ]);
         },
-        results: () => anthropicToolResults(model.requests).map((result) => result.text),
+        // In the order the calls were made (ids count up): the CLI may answer parallel calls in another order.
+        results: () => inCallOrder(anthropicToolResults(model.requests), (result) => result.toolUseId).map((result) => result.text),
         expectVendorSaw: () => expectOperatorKeyOnly("x-api-key", operatorKeys.anthropic),
         unused: () => model.unusedTurns("anthropic"),
       },
@@ -200,7 +204,7 @@ describe("the real agent CLIs, end to end in the isolated sandbox", { timeout: 1
             { when: as("coder"), text: "Nothing to change." },
           ]);
         },
-        results: () => openaiToolOutputs(model.requests).map((output) => output.text),
+        results: () => inCallOrder(openaiToolOutputs(model.requests), (output) => output.callId).map((output) => output.text),
         expectVendorSaw: () => expectOperatorKeyOnly("authorization", `Bearer ${operatorKeys.openai}`),
         unused: () => model.unusedTurns("openai"),
       },
