@@ -1,31 +1,58 @@
-// Where the Temporal workflow tests find a server. None is reachable offline (the SDK's
-// createLocal() downloads one); they run where TEMPORAL_TEST_ADDRESS points at a server or the
-// `temporal` CLI is installed, and say plainly that they were skipped otherwise.
+// Where the Temporal workflow tests find a server: TEMPORAL_TEST_ADDRESS, else the `temporal` CLI
+// on PATH or in .tools/bin (scripts/ensure-temporal.mjs puts it there; the SDK's own createLocal()
+// would download one, which cannot work offline). Without one the tests skip and say why — except
+// on CI, where a missing server must fail them rather than let them pass unseen.
 import { accessSync, constants } from "node:fs";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 import { TestWorkflowEnvironment } from "@temporalio/testing";
 
 export type TemporalServer = { kind: "existing"; address: string } | { kind: "cli"; path: string };
 
-export const skipReason = "Temporal tests skipped: no Temporal server (set TEMPORAL_TEST_ADDRESS or install the temporal CLI)";
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+export const toolsCli = path.join(repoRoot, ".tools", "bin", "temporal");
 
-function onPath(command: string, searchPath: string | undefined): string | undefined {
-  for (const dir of (searchPath ?? "").split(path.delimiter).filter(Boolean)) {
-    const candidate = path.join(dir, command);
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // not in this directory
-    }
+export const missingReason = "no Temporal server: set TEMPORAL_TEST_ADDRESS, put the temporal CLI on PATH, or run `node scripts/ensure-temporal.mjs`";
+
+function executable(file: string): boolean {
+  try {
+    accessSync(file, constants.X_OK);
+    return true;
+  } catch {
+    return false;
   }
-  return undefined;
 }
 
-export function findTemporalServer(env: Record<string, string | undefined>): TemporalServer | undefined {
+function onPath(command: string, searchPath: string | undefined): string | undefined {
+  return (searchPath ?? "")
+    .split(path.delimiter)
+    .filter(Boolean)
+    .map((dir) => path.join(dir, command))
+    .find(executable);
+}
+
+export function findTemporalServer(env: Record<string, string | undefined>, localCli = toolsCli): TemporalServer | undefined {
   if (env.TEMPORAL_TEST_ADDRESS) return { kind: "existing", address: env.TEMPORAL_TEST_ADDRESS };
-  const cli = onPath("temporal", env.PATH);
+  const cli = onPath("temporal", env.PATH) ?? (executable(localCli) ? localCli : undefined);
   return cli ? { kind: "cli", path: cli } : undefined;
+}
+
+export interface TemporalTestServer {
+  /** Only locally: on CI the suite runs and fails in `open()`. */
+  skip: boolean;
+  /** Starts (or connects to) the server; throws the reason when there is none. */
+  open(): Promise<TestWorkflowEnvironment>;
+}
+
+/** What a Temporal test file does about its server; warns once when the suite will skip. */
+export function temporalTestServer(env: Record<string, string | undefined>, localCli = toolsCli): TemporalTestServer {
+  const server = findTemporalServer(env, localCli);
+  const skip = !server && env.CI !== "true";
+  if (skip) console.warn(`Temporal tests skipped: ${missingReason}`);
+  return {
+    skip,
+    open: () => (server ? openTestEnvironment(server) : Promise.reject(new Error(`Temporal tests cannot run: ${missingReason}`))),
+  };
 }
 
 export function openTestEnvironment(server: TemporalServer): Promise<TestWorkflowEnvironment> {
