@@ -57,6 +57,9 @@ const envSchema = z.object({
   HOME: z.preprocess(emptyToUndefined, z.string().default("/tmp")),
 });
 
+// Every variable name the app reads: deployment files are checked against it (test/deploy).
+export const configVariables: readonly string[] = Object.keys(envSchema.shape);
+
 type Env = z.infer<typeof envSchema>;
 
 // Values never repeated in an error message: they end up in logs and terminals.
