@@ -80,11 +80,14 @@ function createGitHubStageWorkFromConfig(config: Config, deps: ComposeDeps, gith
 export const createControlGit = (config: Config) => createGit({ env: { PATH: config.system.path, HOME: config.system.home } });
 
 /**
- * Where sandboxes reach the model gateway on this server's port: a local sandbox on 127.0.0.1, an
- * E2B sandbox in the cloud through TASKS_PUBLIC_URL.
+ * Where the model gateway is, for the sandboxes this process runs: an E2B sandbox in the cloud
+ * reaches it through TASKS_PUBLIC_URL; so does a Temporal worker's local sandbox (through the
+ * worker's socket), since the gateway is the web process's and the worker may be on another
+ * machine; the embedded runner's local sandbox reaches this very process on 127.0.0.1.
  */
 export function modelGatewayUrl(config: Config): string {
-  return config.sandbox.kind === "e2b" ? config.server.publicUrl : `http://127.0.0.1:${config.server.port}`;
+  const remote = config.sandbox.kind === "e2b" || config.orchestrator.kind === "temporal";
+  return remote ? config.server.publicUrl : `http://127.0.0.1:${config.server.port}`;
 }
 
 /** The stage work for a repository host, with the sandboxes and agents the configuration names. */

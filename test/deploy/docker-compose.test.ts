@@ -150,9 +150,9 @@ describe("docker-compose.yml", () => {
     expect(web.healthcheck?.test.join(" ")).toContain("http://127.0.0.1:3000/health");
   });
 
-  it("lets local sandboxes in the workers reach the web's model gateway and share the run's files", () => {
-    // modelGatewayUrl (src/compose.ts): a local sandbox reaches the gateway at 127.0.0.1:$PORT.
-    expect(worker.network_mode).toBe("service:web");
+  it("lets local sandboxes in the workers reach the web's model gateway (TASKS_PUBLIC_URL) and share the run's files", () => {
+    // modelGatewayUrl (src/compose.ts): a worker's local sandbox reaches the gateway at TASKS_PUBLIC_URL.
+    expect(worker.network_mode).toBeUndefined();
     expect(worker.volumes).toContain("tasks-data:/data");
     expect(worker.security_opt).toEqual(expect.arrayContaining(["seccomp=unconfined", "apparmor=unconfined"]));
     expect(web.security_opt).toBeUndefined();
