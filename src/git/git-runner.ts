@@ -2,6 +2,7 @@
 // environment, and the installation token only ever in that one command's environment as an
 // `http.<origin>/.extraheader` (GIT_CONFIG_COUNT), never in argv, a URL or .git/config.
 import { execFile as nodeExecFile, type ChildProcess, type ExecFileException } from "node:child_process";
+import { statSync } from "node:fs";
 import { AppError, type ErrorKind } from "../lib/errors.ts";
 
 export interface ExecFileOptions {
@@ -91,13 +92,19 @@ export function createGitRunner(deps: GitRunnerDeps): GitRunner {
       const secrets = command.auth ? secretForms(command.auth.token) : [];
       const options: ExecFileOptions = { env, encoding: "utf8", maxBuffer: 64 * 1024 * 1024, timeout, killSignal: "SIGKILL", windowsHide: true };
       if (command.cwd !== undefined) options.cwd = command.cwd;
-      const child = execFile("git", command.args, options, (error, stdout, stderr) => {
-        const output = { exitCode: 0, stdout, stderr: redact(stderr, secrets) };
-        if (!error) return resolve(output);
-        if (typeof error.code === "number") output.exitCode = error.code;
-        if (typeof error.code === "number" && command.okExitCodes?.includes(error.code)) return resolve(output);
-        reject(commandError(command.args, error, output));
-      });
+      let child: ChildProcess;
+      try {
+        child = execFile("git", command.args, options, (error, stdout, stderr) => {
+          const output = { exitCode: 0, stdout, stderr: redact(stderr, secrets) };
+          if (!error) return resolve(output);
+          if (typeof error.code === "number") output.exitCode = error.code;
+          if (typeof error.code === "number" && command.okExitCodes?.includes(error.code)) return resolve(output);
+          reject(commandError(command, error, output));
+        });
+      } catch (error) {
+        // A cwd that is a file fails the spawn itself rather than calling back.
+        return reject(commandError(command, error as ExecFileException, { exitCode: 0, stdout: "", stderr: "" }));
+      }
       // Without this, a command that does not read stdin could still wait on it.
       child.stdin?.on("error", () => undefined);
       child.stdin?.end(command.stdin ?? "");
@@ -144,10 +151,26 @@ function redact(text: string, secrets: string[]): string {
   return secrets.reduce((result, secret) => result.split(secret).join("***"), text);
 }
 
-function commandError(args: string[], error: ExecFileException, output: GitOutput): GitCommandError {
-  const what = `git ${args[0] ?? ""}`;
-  if (error.code === "ENOENT") return new GitCommandError("unavailable", "git_missing", "git is not installed or not on PATH", output, { cause: error });
+function commandError(command: GitCommand, error: ExecFileException, output: GitOutput): GitCommandError {
+  const what = `git ${command.args[0] ?? ""}`;
+  if (typeof error.code === "string") {
+    // Node reports a missing working directory as the missing program (`spawn git ENOENT`).
+    const cwdProblem = command.cwd === undefined ? null : directoryProblem(command.cwd);
+    if (cwdProblem !== null) return new GitCommandError("unavailable", "git_cwd_missing", `${what} could not run: ${cwdProblem}`, output, { cause: error });
+    if (error.code === "ENOENT") return new GitCommandError("unavailable", "git_missing", "git is not installed or not on PATH", output, { cause: error });
+    return new GitCommandError("unavailable", "git_failed", `${what} could not run: ${error.message}`, output, { cause: error });
+  }
   if (error.killed) return new GitCommandError("unavailable", "git_timeout", `${what} did not finish in time and was killed`, output);
   const detail = output.stderr.trim().split("\n").slice(-5).join("\n");
   return new GitCommandError("unavailable", "git_failed", `${what} failed (exit ${output.exitCode})${detail ? `: ${detail}` : ""}`, output);
+}
+
+/** Why `dir` cannot be a working directory, or null when it can. */
+function directoryProblem(dir: string): string | null {
+  try {
+    return statSync(dir).isDirectory() ? null : `${dir} is not a directory`;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    return code === "ENOENT" ? `the directory ${dir} does not exist` : `the directory ${dir} cannot be used (${code ?? "unknown error"})`;
+  }
 }

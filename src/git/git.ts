@@ -3,6 +3,7 @@
 // branch without ever overwriting commits Tasks did not make.
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
+import { realpath, stat } from "node:fs/promises";
 import { AppError } from "../lib/errors.ts";
 import { assertSafeBranchName } from "./branch-name.ts";
 import { assertPlainHttpUrl, createGitRunner, GitCommandError, type GitRunner, type GitRunnerDeps } from "./git-runner.ts";
@@ -98,6 +99,55 @@ export function createGit(deps: GitRunnerDeps) {
       return text(repoDir, "rev-parse", "--verify", "HEAD");
     },
 
+    /**
+     * Whether `dir` is itself a clone with a commit checked out. Not merely inside one: git looks
+     * up the tree for a repository, and the control plane's data directory may sit in another.
+     */
+    async isClone(dir: string): Promise<boolean> {
+      try {
+        if (!(await stat(dir)).isDirectory()) return false;
+      } catch {
+        return false;
+      }
+      const top = await git({ cwd: dir, args: ["rev-parse", "--show-toplevel"], okExitCodes: [128] });
+      if (top.exitCode !== 0 || top.stdout.trim() !== (await realpath(dir))) return false;
+      return (await git({ cwd: dir, args: ["rev-parse", "--verify", "--quiet", "HEAD^{commit}"], okExitCodes: [1] })).exitCode === 0;
+    },
+
+    async hasCommit(repoDir: string, sha: string): Promise<boolean> {
+      assertSha(sha);
+      return (await git({ cwd: repoDir, args: ["rev-parse", "--verify", "--quiet", `${sha}^{commit}`], okExitCodes: [1] })).exitCode === 0;
+    },
+
+    /** A commit's tree and parents, to tell whether two commits make the same change on the same base. */
+    async commitShape(repoDir: string, rev: string): Promise<{ sha: string; tree: string; parents: string[] }> {
+      if (rev.startsWith("-")) throw new AppError("invalid", "invalid_ref", `not a ref: ${JSON.stringify(rev)}`);
+      const [sha = "", tree = "", parents = ""] = (await text(repoDir, "show", "-s", "--no-show-signature", "--format=%H%n%T%n%P", `${rev}^{commit}`)).split("\n");
+      return { sha, tree, parents: parents.split(" ").filter(Boolean) };
+    },
+
+    /**
+     * Fetches one commit (and what it needs) by sha, with no ref written: a commit the cloned
+     * branch does not reach. False when the remote does not have it. `remote` is an http(s)
+     * URL when a token goes with it, else also a local repository's path.
+     */
+    async fetchCommit(input: { repoDir: string; remote: string; sha: string; token?: string }): Promise<boolean> {
+      assertSha(input.sha);
+      const auth = input.token === undefined ? {} : { auth: { url: input.remote, token: input.token } };
+      const output = await git({ cwd: input.repoDir, args: ["fetch", "--quiet", "--no-tags", "--no-write-fetch-head", "--", input.remote, input.sha], ...auth, okExitCodes: [128] });
+      if (output.exitCode === 0) return true;
+      if (/not our ref|no such remote ref|unadvertised object/i.test(output.stderr)) return false;
+      const detail = output.stderr.trim().split("\n").slice(-5).join("\n");
+      throw new GitCommandError("unavailable", "git_failed", `git fetch failed (exit ${output.exitCode})${detail ? `: ${detail}` : ""}`, output);
+    },
+
+    /** Checks out `sha` exactly (moving the current branch there), with nothing left over from before. */
+    async resetTo(repoDir: string, sha: string): Promise<void> {
+      assertSha(sha);
+      await git({ cwd: repoDir, args: ["reset", "--quiet", "--hard", sha] });
+      await git({ cwd: repoDir, args: ["clean", "--quiet", "-f", "-d", "-x"] });
+    },
+
     /** Back to HEAD exactly: staged, unstaged and untracked (ignored too) changes are dropped. */
     async discardChanges(repoDir: string): Promise<void> {
       await git({ cwd: repoDir, args: ["reset", "--quiet", "--hard", "HEAD"] });
@@ -158,6 +208,10 @@ export function createGit(deps: GitRunnerDeps) {
       return { sha: await text(input.repoDir, "rev-parse", "HEAD") };
     },
   };
+}
+
+function assertSha(sha: string): void {
+  if (!/^[0-9a-f]{40}([0-9a-f]{24})?$/.test(sha)) throw new AppError("invalid", "invalid_sha", `not a full commit sha: ${JSON.stringify(sha)}`);
 }
 
 /** sha256 (hex) of a bundle file, streamed. */

@@ -12,7 +12,7 @@ import type { GitHubClients, Octokit } from "../github/github-clients.ts";
 import { repoConfigPath } from "../stage-work/repo-config.ts";
 import type { ProposedChange, RepositoryHost, StageReport } from "../stage-work/repository-host.ts";
 import type { RunContext } from "../stage-work/run-context.ts";
-import { PermanentFailure } from "../lib/errors.ts";
+import { AppError, PermanentFailure } from "../lib/errors.ts";
 import { withoutSecrets } from "../stage-work/without-secrets.ts";
 
 export interface GitHubRepositoryHostDeps {
@@ -76,6 +76,19 @@ export function createGitHubRepositoryHost(deps: GitHubRepositoryHostDeps): Repo
 
     async cloneBranch(context, dir, branch) {
       await withToken(context, readPermissions, (token) => deps.git.cloneMirror({ url: remoteUrl(context), dir, token, branch }));
+    },
+
+    async fetchCommit(context, dir, sha) {
+      return withToken(context, readPermissions, (token) => deps.git.fetchCommit({ repoDir: dir, remote: remoteUrl(context), sha, token }));
+    },
+
+    async fetchBranch(context, dir, branch) {
+      return withToken(context, readPermissions, async (token) => {
+        const sha = await deps.git.remoteBranchSha({ remoteUrl: remoteUrl(context), branch, token });
+        if (sha === null || (await deps.git.hasCommit(dir, sha))) return sha;
+        if (await deps.git.fetchCommit({ repoDir: dir, remote: remoteUrl(context), sha, token })) return sha;
+        throw new AppError("unavailable", "branch_moved", `the branch ${branch} moved while it was being read`);
+      });
     },
 
     async readPullRequestTemplate(context) {

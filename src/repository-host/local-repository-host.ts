@@ -8,7 +8,7 @@ import type { GitRunner } from "../git/git-runner.ts";
 import { pullRequestTemplatePaths } from "../github/pull-requests.ts";
 import { repoConfigPath } from "../stage-work/repo-config.ts";
 import type { RepositoryHost } from "../stage-work/repository-host.ts";
-import { PermanentFailure } from "../lib/errors.ts";
+import { AppError, PermanentFailure } from "../lib/errors.ts";
 
 export interface LocalPullRequestText {
   branch: string;
@@ -53,6 +53,18 @@ export function createLocalRepositoryHost(deps: LocalRepositoryHostDeps): Reposi
       if ((await branchSha(branch)) === null) throw new PermanentFailure(`${repoPath} has no branch ${branch}`);
       // --no-hardlinks: the control plane's clone shares no files with the person's repository.
       await runGit({ args: ["clone", "--quiet", "--no-tags", "--no-hardlinks", "--single-branch", `--branch=${branch}`, "--", repoPath, dir] });
+    },
+
+    async fetchCommit(_context, dir, sha) {
+      return deps.git.fetchCommit({ repoDir: dir, remote: repoPath, sha });
+    },
+
+    async fetchBranch(_context, dir, branch) {
+      assertSafeBranchName(branch);
+      const sha = await branchSha(branch);
+      if (sha === null || (await deps.git.hasCommit(dir, sha))) return sha;
+      if (await deps.git.fetchCommit({ repoDir: dir, remote: repoPath, sha })) return sha;
+      throw new AppError("unavailable", "branch_moved", `the branch ${branch} moved while it was being read`);
     },
 
     async readPullRequestTemplate(context) {

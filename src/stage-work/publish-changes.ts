@@ -1,7 +1,8 @@
 // Complete: the coder's working tree becomes a commit on `tasks/<slug>-<title>`, pushed by the
 // control plane and proposed through the repository's host (a draft PR on GitHub). Before
 // anything leaves: the diff policy (no CI workflow changes) and a secret scan of the diff and
-// the PR body. Safe to run again: a retried publish finds its commit, its pushed branch and its PR.
+// the PR body. Safe to run again, on any worker: a retried publish finds its commit (or the one
+// an earlier attempt pushed), its pushed branch and its PR.
 import { branchName } from "../git/branch-name.ts";
 import { noreplyEmail, renderCommitMessage } from "../github/commit-message.ts";
 import { renderPullRequestBody } from "../github/pull-request-body.ts";
@@ -14,7 +15,7 @@ import { listStageOutputs } from "../db/stage-outputs.ts";
 import type { StageOutput } from "../generated/prisma/client.ts";
 import type { RunContext } from "./run-context.ts";
 import type { SandboxStageWorkDeps } from "./sandbox-stage-work.ts";
-import { controlCloneDir, type Checkout } from "./sandbox-checkout.ts";
+import { ensureControlClone, type Checkout } from "./sandbox-checkout.ts";
 import { type PublishRequest } from "./stage-work.ts";
 import { PermanentFailure } from "../lib/errors.ts";
 
@@ -65,12 +66,14 @@ export async function publishChanges(deps: SandboxStageWorkDeps, context: RunCon
     throw new PermanentFailure(`publishing blocked: the changes look like they contain secrets (${formatFindings(findings)})`);
   }
 
-  // 2. Commit in the control plane's clone. Its HEAD is the checkout's base until the commit
-  //    exists, so a retried publish that finds another HEAD reuses that commit.
-  const dir = controlCloneDir(deps, context.runId);
-  const alreadyCommitted = (await deps.git.headSha(dir)) !== baseSha;
+  // 2. Commit in the control plane's clone (made again if this worker lacks it). Its HEAD is the
+  //    checkout's base until the commit exists, so a retried publish that finds a commit on the
+  //    base reuses it; any other HEAD is not this run's and is set back to the base.
+  const dir = await ensureControlClone(deps, context, baseSha);
+  const head = await deps.git.commitShape(dir, "HEAD");
+  const alreadyCommitted = head.sha !== baseSha && head.parents.length === 1 && head.parents[0] === baseSha;
   if (!alreadyCommitted) {
-    await deps.git.discardChanges(dir);
+    await deps.git.resetTo(dir, baseSha);
     await deps.git.applyPatch(dir, patch);
   }
   const coAuthor = context.coAuthor?.id ? { name: context.coAuthor.login, email: noreplyEmail({ id: context.coAuthor.id, login: context.coAuthor.login }, deps.webUrl) } : undefined;
@@ -81,9 +84,23 @@ export async function publishChanges(deps: SandboxStageWorkDeps, context: RunCon
     ...(coAuthor ? { coAuthor } : {}),
   });
 
-  // 3. The task branch at the host, then the change proposed there.
+  // 3. The task branch at the host, then the change proposed there. An earlier attempt (on
+  //    another worker, say) may have pushed this very change and died before recording it: its
+  //    commit is adopted, since pushing a twin of it would be refused (Tasks never force-pushes).
   const branch = context.branch ?? branchName(context.slug, context.title);
-  await deps.host.pushBranch(context, { dir, branch, headSha: commit.sha });
+  const headSha = await adoptPushedTwin(deps, context, { dir, branch, baseSha, commitSha: commit.sha });
+  await deps.host.pushBranch(context, { dir, branch, headSha });
   await saveTaskBranch(deps.db, context.taskId, branch);
-  return deps.host.proposeChange(context, { branch, headSha: commit.sha, title: context.title, body, stageResults: stageResults(context, outputs, request) });
+  return deps.host.proposeChange(context, { branch, headSha, title: context.title, body, stageResults: stageResults(context, outputs, request) });
+}
+
+/** The branch's head at the host when it is the same change on the same base as `commitSha` (then checked out), else `commitSha`. */
+async function adoptPushedTwin(deps: SandboxStageWorkDeps, context: RunContext, input: { dir: string; branch: string; baseSha: string; commitSha: string }): Promise<string> {
+  const pushed = await deps.host.fetchBranch(context, input.dir, input.branch);
+  if (pushed === null || pushed === input.commitSha) return input.commitSha;
+  const [theirs, ours] = await Promise.all([deps.git.commitShape(input.dir, pushed), deps.git.commitShape(input.dir, input.commitSha)]);
+  const twin = theirs.parents.length === 1 && theirs.parents[0] === input.baseSha && theirs.tree === ours.tree;
+  if (!twin) return input.commitSha;
+  await deps.git.resetTo(input.dir, pushed);
+  return pushed;
 }

@@ -46,6 +46,10 @@ export interface RepositoryHost {
   readRepository(task: HostedTask): Promise<RepositoryFacts>;
   /** A full working clone of `branch` in `dir` (it is bundled for the sandbox, then committed in). */
   cloneBranch(context: RunContext, dir: string, branch: string): Promise<void>;
+  /** Brings a commit the cloned branch no longer reaches into `dir` (a cloneBranch clone); false when the host lacks it. */
+  fetchCommit(context: RunContext, dir: string, sha: string): Promise<boolean>;
+  /** The branch's head at the host, its commits fetched into `dir`; null when there is no such branch. */
+  fetchBranch(context: RunContext, dir: string, branch: string): Promise<string | null>;
   readPullRequestTemplate(context: RunContext): Promise<string | null>;
   /**
    * Makes `dir`'s HEAD the task branch at the host. Never a force push: a branch that holds

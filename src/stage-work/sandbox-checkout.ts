@@ -2,7 +2,7 @@
 // control plane clones through the repository's host (on GitHub with a short-lived read-only
 // token, revoked straight after), makes a git bundle, and the sandbox clones from that file.
 // Nothing in the sandbox can reach the host as the app.
-import { mkdir, readFile, rm } from "node:fs/promises";
+import { mkdir, readFile, rename, rm } from "node:fs/promises";
 import path from "node:path";
 import type { PrismaClient } from "../generated/prisma/client.ts";
 import { findRunCheckout, saveRunCheckout } from "../db/run-workspace.ts";
@@ -55,9 +55,40 @@ export async function ensureSandbox(deps: CheckoutDeps, context: RunContext, can
   }
 }
 
+/** The branch a run's checkout clones: a follow-up continues the task's branch, everything else starts from the base branch. */
+export const checkoutBranch = (context: RunContext): string => (context.followup && context.branch ? context.branch : context.baseBranch);
+
+/**
+ * The run's control clone, made again at `baseSha` when this worker does not have it: with
+ * Temporal any worker may publish, and only the one that ran the checkout has its clone on
+ * disk. What it is made from is durable: the host's branch and the base sha the database keeps.
+ */
+export async function ensureControlClone(deps: CheckoutDeps, context: RunContext, baseSha: string): Promise<string> {
+  const dir = controlCloneDir(deps, context.runId);
+  if (await deps.git.isClone(dir)) return dir;
+  // Made aside and renamed into place, so a worker that dies half-way never leaves a clone whose
+  // HEAD is not the base (publish would take that HEAD for its own commit).
+  const partial = `${dir}.recovering`;
+  await rm(partial, { recursive: true, force: true });
+  await mkdir(path.dirname(dir), { recursive: true });
+  try {
+    await deps.host.cloneBranch(context, partial, checkoutBranch(context));
+    // The branch may have moved on since the checkout, or been rewritten without the base.
+    if (!(await deps.git.hasCommit(partial, baseSha)) && !(await deps.host.fetchCommit(context, partial, baseSha))) {
+      throw new PermanentFailure(`the commit this run started from (${baseSha}) is no longer in ${context.repository}; retry the task`);
+    }
+    await deps.git.resetTo(partial, baseSha);
+  } catch (error) {
+    await rm(partial, { recursive: true, force: true });
+    throw error;
+  }
+  await rm(dir, { recursive: true, force: true });
+  await rename(partial, dir);
+  return dir;
+}
+
 async function checkout(deps: CheckoutDeps, context: RunContext, sandbox: Sandbox): Promise<string> {
-  // A follow-up continues the task's branch; everything else starts from the base branch.
-  const branch = context.followup && context.branch ? context.branch : context.baseBranch;
+  const branch = checkoutBranch(context);
   const dir = controlCloneDir(deps, context.runId);
   await rm(dir, { recursive: true, force: true });
   await mkdir(path.dirname(dir), { recursive: true });

@@ -128,6 +128,8 @@ export function createSandboxStageWork(deps: SandboxStageWorkDeps): StageWork {
         }
       }
       await rm(controlCloneDir(deps, run.runId), { recursive: true, force: true });
+      // What a worker killed while recovering the clone on publish left behind.
+      await rm(`${controlCloneDir(deps, run.runId)}.recovering`, { recursive: true, force: true });
     },
   };
 }
