@@ -20,6 +20,7 @@ import { createEmbeddedRunner, type EmbeddedRunner } from "./runner/embedded-run
 import { createLocalRepositoryHost, type LocalPullRequestText } from "./repository-host/local-repository-host.ts";
 import type { GitRunner } from "./git/git-runner.ts";
 import { createTasksService, type TasksService } from "./tasks/service.ts";
+import { createReconciler, type ReconcilerSettings } from "./tasks/reconciler.ts";
 import { createLocalFlagChecker, createPostHogFlagChecker, type FlagChecker } from "./tasks/feature-flags.ts";
 import type { Orchestrator } from "./tasks/orchestrator.ts";
 import { createPipelineActivities } from "./activities/create-activities.ts";
@@ -90,6 +91,16 @@ export function modelGatewayUrl(config: Config): string {
   return remote ? config.server.publicUrl : `http://127.0.0.1:${config.server.port}`;
 }
 
+/** How long one agent step may run in its sandbox. */
+const agentTimeoutMs = 45 * 60_000;
+
+/**
+ * How long a stage may go without progress before the reconciler fails its run: an agent stage
+ * gets its three tries (both engines retry an agent step twice), each with room for the retry
+ * pause and Temporal's heartbeat timeout; other stages do bookkeeping and publishing.
+ */
+export const stageTimeLimits = { agentMs: 3 * (agentTimeoutMs + 5 * 60_000), otherMs: 15 * 60_000, marginMs: 10 * 60_000 };
+
 /** The stage work for a repository host, with the sandboxes and agents the configuration names. */
 export function createSandboxStageWorkFromConfig(
   config: Config,
@@ -106,7 +117,7 @@ export function createSandboxStageWorkFromConfig(
     publicUrl: deps.publicUrl,
     workspaceRoot: path.join(config.dataDir, "repos"),
     sandboxTimeoutMs: 60 * 60_000,
-    agentTimeoutMs: 45 * 60_000,
+    agentTimeoutMs,
     git: deps.git,
     // An isolated local sandbox reaches the gateway on its own loopback, bridged to the host's.
     gateway: { url: sandboxes.gatewayUrl ?? hostGatewayUrl, runTokenBudget: config.gateway.runTokenBudget },
@@ -130,22 +141,51 @@ export interface Engine {
   stop(): Promise<void>;
 }
 
-/** The embedded runner by default; a Temporal client when TEMPORAL_ADDRESS is set (its worker runs the work). */
-export async function createEngine(config: Config, database: Database, deps: Omit<ComposeDeps, "db">): Promise<Engine> {
+export interface EngineOptions {
+  /** The run reconciler's pauses and limits (tests shorten them); stageTimeLimits by default. */
+  reconciler?: ReconcilerSettings;
+}
+
+/**
+ * The embedded runner by default; a Temporal client when TEMPORAL_ADDRESS is set (its worker
+ * runs the work). Either way the run reconciler watches for runs no engine took or kept going.
+ */
+export async function createEngine(config: Config, database: Database, deps: Omit<ComposeDeps, "db">, options: EngineOptions = {}): Promise<Engine> {
+  const watch = (orchestrator: Orchestrator) =>
+    createReconciler({
+      db: database.prisma,
+      orchestrator,
+      log: deps.log.child({ name: "reconciler" }),
+      options: { ...options.reconciler, stageLimits: { ...stageTimeLimits, ...options.reconciler?.stageLimits } },
+    });
   if (config.orchestrator.kind === "temporal") {
     const { connectTemporalOrchestrator } = await import("./temporal/temporal-orchestrator.ts");
-    const orchestrator = await connectTemporalOrchestrator(config.orchestrator);
-    return { orchestrator, start: async () => undefined, stop: () => orchestrator.close() };
+    // Lazy: a Temporal server that is down does not stop the web process; runs wait queued.
+    const orchestrator = connectTemporalOrchestrator(config.orchestrator);
+    const reconciler = watch(orchestrator);
+    return {
+      orchestrator,
+      start: () => reconciler.start(),
+      stop: async () => {
+        await reconciler.stop();
+        await orchestrator.close();
+      },
+    };
   }
   const activities = composeActivities(config, { ...deps, db: database.prisma, log: deps.log.child({ name: "activities" }), privateKey: readPrivateKey(config) });
   const runner = createEmbeddedRunner({ db: database.prisma, activities, concurrency: config.orchestrator.concurrency, log: deps.log.child({ name: "runner" }) });
+  const reconciler = watch(runner);
   return {
     orchestrator: runner,
     start: async () => {
       const resumed = await runner.resume();
       if (resumed > 0) deps.log.info({ resumed }, "resumed unfinished runs");
+      await reconciler.start();
     },
-    stop: () => runner.stop(),
+    stop: async () => {
+      await reconciler.stop();
+      await runner.stop();
+    },
   };
 }
 

@@ -24,6 +24,7 @@ import { createEngine, createFlags } from "./compose.ts";
 import { sandboxWarning } from "./sandbox/create-sandbox-provider.ts";
 import type { StageWork } from "./stage-work/stage-work.ts";
 import { createTasksService, type TasksService } from "./tasks/service.ts";
+import type { ReconcilerSettings } from "./tasks/reconciler.ts";
 
 export const version: string = (JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string }).version;
 
@@ -42,6 +43,8 @@ export interface ServerOverrides {
   stageWork?: StageWork;
   /** The webhook inbox's lease, retry pauses and poll (tests shorten them). */
   inbox?: Partial<InboxOptions>;
+  /** The run reconciler's pauses and limits (tests shorten them). */
+  reconciler?: ReconcilerSettings;
   /**
    * Another store for verified deliveries than the durable inbox (bench/ingress.ts measures
    * one that records only the id). It is given the database and the handlers.
@@ -77,7 +80,7 @@ export async function startServer(config: Config, log: Logger, overrides: Server
         log,
         ...(overrides.stageWork ? { stageWork: overrides.stageWork } : {}),
         ...(overrides.Octokit ? { Octokit: overrides.Octokit } : {}),
-      });
+      }, overrides.reconciler ? { reconciler: overrides.reconciler } : {});
   const orchestrator = overrides.orchestrator ?? engine!.orchestrator;
   const tasks = createTasksService({ db: database.prisma, flags, orchestrator, log: log.child({ name: "tasks" }) });
 

@@ -57,7 +57,14 @@ const endEvent = { completed: "run_completed", failed: "run_failed", cancelled: 
 export async function recordRunFinished(db: Db, end: RunEnd): Promise<void> {
   const { taskId, runId, status } = end;
   await db.$transaction(async (tx) => {
-    await tx.taskRun.updateMany({ where: { id: runId }, data: { status, finishedAt: new Date(), error: end.error, completionNote: end.completionNote } });
+    // A failed run stays failed: a late end from an engine the reconciler gave up on (e.g. the
+    // cancel it sent), or a repeated finish, changes neither the run nor its task, which may
+    // have a newer run by then.
+    const ended = await tx.taskRun.updateMany({
+      where: { id: runId, status: { not: "failed" } },
+      data: { status, finishedAt: new Date(), error: end.error, completionNote: end.completionNote },
+    });
+    if (ended.count === 0) return;
     // A task cancelled by a person stays cancelled, whatever its run was doing.
     await tx.task.updateMany({ where: { id: taskId, status: { not: "cancelled" } }, data: { status, ...(end.prUrl ? { prUrl: end.prUrl } : {}) } });
     await appendTaskEvent(tx, { taskId, runId, type: endEvent[status], message: end.message, data: end.outcome });

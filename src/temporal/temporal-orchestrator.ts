@@ -52,8 +52,54 @@ export function createTemporalOrchestrator(deps: { client: Client; taskQueue: st
   };
 }
 
-export async function connectTemporalOrchestrator(settings: TemporalSettings): Promise<Orchestrator & { close(): Promise<void> }> {
-  const connection = await Connection.connect({ address: settings.address });
-  const client = new Client({ connection, namespace: settings.namespace });
-  return { ...createTemporalOrchestrator({ client, taskQueue: settings.taskQueue }), close: () => connection.close() };
+/** How long one call to the server may take, its gRPC retries included, before it counts as failed. */
+export const callDeadlineMs = 5_000;
+
+/** Longer than the SDK's longest pause between gRPC retries (5 s and jitter). */
+const retiredConnectionCloseMs = 15_000;
+
+/**
+ * The web process's Temporal client. The connection is made on first use, not at start-up, so
+ * the web process starts (and takes tasks, which stay queued) while Temporal is down; the run
+ * reconciler hands them over once it is back. A call that fails drops the connection, so the
+ * next one dials afresh instead of waiting out the old channel's reconnect backoff.
+ */
+export function connectTemporalOrchestrator(settings: TemporalSettings, options: { deadlineMs?: number } = {}): Orchestrator & { close(): Promise<void> } {
+  const deadlineMs = options.deadlineMs ?? callDeadlineMs;
+  let current: { connection: Connection; orchestrator: Orchestrator } | undefined;
+  const open = () => {
+    if (!current) {
+      const connection = Connection.lazy({ address: settings.address });
+      const client = new Client({ connection, namespace: settings.namespace });
+      current = { connection, orchestrator: createTemporalOrchestrator({ client, taskQueue: settings.taskQueue }) };
+    }
+    return current;
+  };
+  const drop = (failed: Connection) => {
+    if (current?.connection !== failed) return;
+    current = undefined;
+    // Not at once: the SDK's gRPC retry may still have a try scheduled on it (the deadline ended
+    // the call, not its timer), and a try on a closed channel throws outside any caller.
+    setTimeout(() => void failed.close().catch(() => undefined), retiredConnectionCloseMs).unref();
+  };
+  async function call<T>(action: (orchestrator: Orchestrator) => Promise<T>): Promise<T> {
+    const { connection, orchestrator } = open();
+    try {
+      return await connection.withDeadline(Date.now() + deadlineMs, () => action(orchestrator));
+    } catch (error) {
+      drop(connection);
+      throw error;
+    }
+  }
+  return {
+    engine: "temporal",
+    start: (run) => call((orchestrator) => orchestrator.start(run)),
+    cancel: (run) => call((orchestrator) => orchestrator.cancel(run)),
+    stageMoved: (run, stageKey) => call((orchestrator) => orchestrator.stageMoved(run, stageKey)),
+    close: async () => {
+      const open = current;
+      current = undefined;
+      await open?.connection.close();
+    },
+  };
 }
