@@ -8,6 +8,12 @@ import { allowOnlyLocalhost } from "../helpers/github.ts";
 import { startTestServer, type TestServer } from "../helpers/server.ts";
 import { mergeEnv } from "../../src/app/setup-flow.ts";
 
+/** The one-time state the setup page put into the form's target. */
+async function issuedState(baseUrl: string): Promise<string> {
+  const html = await (await fetch(`${baseUrl}/setup`)).text();
+  return /settings\/apps\/new\?state=([A-Za-z0-9_-]+)"/.exec(html)![1]!;
+}
+
 describe("GitHub App setup flow", () => {
   let server: TestServer;
   let envFile: string;
@@ -26,7 +32,7 @@ describe("GitHub App setup flow", () => {
     const res = await fetch(`${server.url}/`);
     expect(res.status).toBe(200);
     const html = await res.text();
-    expect(html).toContain('action="https://ghe.example.com/settings/apps/new"');
+    expect(html).toMatch(/action="https:\/\/ghe\.example\.com\/settings\/apps\/new\?state=[A-Za-z0-9_-]{43}"/);
     const manifest = JSON.parse(/name="manifest" value="([^"]*)"/.exec(html)![1]!.replace(/&#(\d+);/g, (_, code) => String.fromCharCode(Number(code))));
     expect(manifest).toMatchObject({
       redirect_url: "https://tasks.example.com/setup/callback",
@@ -43,7 +49,8 @@ describe("GitHub App setup flow", () => {
       .reply(201, { id: 991, pem: "-----BEGIN RSA PRIVATE KEY-----\nxyz\n-----END RSA PRIVATE KEY-----\n", webhook_secret: "whsec", html_url: "https://ghe.example.com/apps/tasks" });
     const restarted = await startTestServer("pglite", { env: { GHE_HOST: "ghe.example.com" }, envFile });
     try {
-      const res = await fetch(`${restarted.url}/setup/callback?code=abc123`);
+      const state = await issuedState(restarted.url);
+      const res = await fetch(`${restarted.url}/setup/callback?code=abc123&state=${state}`);
       expect(res.status).toBe(200);
       expect(await res.text()).toContain("https://ghe.example.com/apps/tasks/installations/new");
       const env = await readFile(envFile, "utf8");
@@ -58,8 +65,8 @@ describe("GitHub App setup flow", () => {
   });
 
   it("refuses a callback without a valid code", async () => {
-    expect((await fetch(`${server.url}/setup/callback?code=../../etc`)).status).toBe(400);
-    expect((await fetch(`${server.url}/setup/callback`)).status).toBe(400);
+    expect((await fetch(`${server.url}/setup/callback?code=../../etc&state=${await issuedState(server.url)}`)).status).toBe(400);
+    expect((await fetch(`${server.url}/setup/callback?state=${await issuedState(server.url)}`)).status).toBe(400);
   });
 
   it("keeps other lines of .env when merging", () => {
