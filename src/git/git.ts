@@ -95,6 +95,15 @@ export function createGit(deps: GitRunnerDeps) {
       return { files };
     },
 
+    /**
+     * What the index changes against `baseSha` as `git diff --name-status -z` records, renames
+     * split into a delete and an add: the paths as git itself will commit them.
+     */
+    async stagedNameStatus(repoDir: string, baseSha: string): Promise<string> {
+      assertSha(baseSha);
+      return (await git({ cwd: repoDir, args: ["diff", "--cached", "--name-status", "-z", "--no-renames", "--no-ext-diff", "--ignore-submodules=none", baseSha, "--"] })).stdout;
+    },
+
     async headSha(repoDir: string): Promise<string> {
       return text(repoDir, "rev-parse", "--verify", "HEAD");
     },

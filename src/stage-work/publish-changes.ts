@@ -7,7 +7,7 @@ import { branchName } from "../git/branch-name.ts";
 import { noreplyEmail, renderCommitMessage } from "../github/commit-message.ts";
 import { renderPullRequestBody } from "../github/pull-request-body.ts";
 import type { PublishOutput } from "../pipeline/activities.ts";
-import { checkDiffPolicy, listChangedPaths } from "../publish/diff-policy.ts";
+import { refuseCommittedPaths } from "../publish/committed-paths.ts";
 import { formatFindings, scanDiff, scanForSecrets } from "../publish/secret-scan.ts";
 import type { Sandbox } from "../sandbox/sandbox.ts";
 import { saveTaskBranch } from "../db/run-workspace.ts";
@@ -19,11 +19,23 @@ import { ensureControlClone, type Checkout } from "./sandbox-checkout.ts";
 import { type PublishRequest } from "./stage-work.ts";
 import { PermanentFailure } from "../lib/errors.ts";
 
+/**
+ * Every option that shapes `git diff`'s text, pinned on the command line: the sandbox's
+ * .git/config is the agent's to write (mnemonicPrefix, noprefix, quotePath, relative, textconv
+ * and external drivers would all change what the control plane reads), and `-c` beats it.
+ */
+const pinnedDiff = [
+  "-c", "diff.mnemonicPrefix=false", "-c", "diff.noprefix=false", "-c", "diff.relative=false", "-c", "core.quotePath=true",
+  "-c", "diff.renames=false", "-c", "diff.external=", "-c", "diff.submodule=short",
+  "diff", "--cached", "--binary", "--no-color", "--no-ext-diff", "--no-textconv", "--no-renames", "--no-relative",
+  "--submodule=short", "--src-prefix=a/", "--dst-prefix=b/",
+];
+
 /** The coder's changes as a binary diff against the commit the checkout started from. */
 async function diffFromSandbox(sandbox: Sandbox, baseSha: string, signal: AbortSignal): Promise<string> {
   const add = await sandbox.exec(["git", "add", "--all"], { timeoutMs: 120_000, signal });
   if (add.exitCode !== 0) throw new PermanentFailure(`could not read the coder's changes: git add exited with ${add.exitCode}`);
-  const diff = await sandbox.exec(["git", "diff", "--cached", "--binary", "--no-color", "--no-ext-diff", baseSha], { timeoutMs: 120_000, signal });
+  const diff = await sandbox.exec(["git", ...pinnedDiff, baseSha, "--"], { timeoutMs: 120_000, signal });
   if (diff.exitCode !== 0) throw new PermanentFailure(`could not read the coder's changes: git diff exited with ${diff.exitCode}`);
   return diff.stdout;
 }
@@ -41,14 +53,29 @@ export async function publishChanges(deps: SandboxStageWorkDeps, context: RunCon
   const outputs = await listStageOutputs(deps.db, context.runId);
   const summary = outputs.filter((o) => o.role === "coder").at(-1)?.text ?? "";
 
-  // 1. What changed, and is it allowed to leave?
+  // 1. What the coder changed, as git in the sandbox writes it down.
   const patch = await diffFromSandbox(sandbox, baseSha, signal);
   if (patch.trim() === "") {
     const why = summary.trim().split("\n")[0]?.trim();
     return { prUrl: null, note: `no changes: the coder left the repository unchanged${why ? ` (it said: ${why.slice(0, 300)})` : ""}` };
   }
-  const violations = checkDiffPolicy(listChangedPaths(patch));
-  if (violations.length > 0) throw new PermanentFailure(violations.map((violation) => violation.message).join("; "));
+
+  // 2. Applied in the control plane's clone (made again if this worker lacks it), whose git then
+  //    says which paths change: those, not the sandbox's text, are what the policy judges. Its
+  //    HEAD is the checkout's base until the commit exists, so a retried publish that finds a
+  //    commit on the base reuses it; any other HEAD is not this run's and is set back to the base.
+  const dir = await ensureControlClone(deps, context, baseSha);
+  const head = await deps.git.commitShape(dir, "HEAD");
+  const alreadyCommitted = head.sha !== baseSha && head.parents.length === 1 && head.parents[0] === baseSha;
+  if (!alreadyCommitted) {
+    await deps.git.resetTo(dir, baseSha);
+    await deps.git.applyPatch(dir, patch);
+  }
+  const refusal = refuseCommittedPaths(patch, await deps.git.stagedNameStatus(dir, baseSha));
+  if (refusal !== null) {
+    await deps.git.resetTo(dir, baseSha);
+    throw new PermanentFailure(refusal);
+  }
 
   const template = await deps.host.readPullRequestTemplate(context);
   const review = request.reviewNotesRef ? outputs.find((o) => o.id === request.reviewNotesRef)?.text ?? null : null;
@@ -66,16 +93,7 @@ export async function publishChanges(deps: SandboxStageWorkDeps, context: RunCon
     throw new PermanentFailure(`publishing blocked: the changes look like they contain secrets (${formatFindings(findings)})`);
   }
 
-  // 2. Commit in the control plane's clone (made again if this worker lacks it). Its HEAD is the
-  //    checkout's base until the commit exists, so a retried publish that finds a commit on the
-  //    base reuses it; any other HEAD is not this run's and is set back to the base.
-  const dir = await ensureControlClone(deps, context, baseSha);
-  const head = await deps.git.commitShape(dir, "HEAD");
-  const alreadyCommitted = head.sha !== baseSha && head.parents.length === 1 && head.parents[0] === baseSha;
-  if (!alreadyCommitted) {
-    await deps.git.resetTo(dir, baseSha);
-    await deps.git.applyPatch(dir, patch);
-  }
+  // 3. The commit, once everything has passed.
   const coAuthor = context.coAuthor?.id ? { name: context.coAuthor.login, email: noreplyEmail({ id: context.coAuthor.id, login: context.coAuthor.login }, deps.webUrl) } : undefined;
   const commit = await deps.git.commitAll(dir, {
     message: renderCommitMessage({ slug: context.slug, title: context.title, body: summary.split("\n").slice(0, 20).join("\n") }),
@@ -84,7 +102,7 @@ export async function publishChanges(deps: SandboxStageWorkDeps, context: RunCon
     ...(coAuthor ? { coAuthor } : {}),
   });
 
-  // 3. The task branch at the host, then the change proposed there. An earlier attempt (on
+  // 4. The task branch at the host, then the change proposed there. An earlier attempt (on
   //    another worker, say) may have pushed this very change and died before recording it: its
   //    commit is adopted, since pushing a twin of it would be refused (Tasks never force-pushes).
   const branch = context.branch ?? branchName(context.slug, context.title);
