@@ -3,20 +3,13 @@
 // backpressure, and each chunk is shown to `onChunk` on its way (the usage meter).
 import http, { type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from "node:http";
 import https from "node:https";
+import { endToEndHeaders } from "../lib/hop-by-hop.ts";
 
-// Per-connection headers (RFC 9110 §7.6.1) never cross a proxy; the client's credentials and
-// cookies never reach the vendor; identity encoding keeps the stream readable for the meter.
-const dropped = new Set(["connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade", "host", "authorization", "x-api-key", "cookie", "set-cookie", "accept-encoding"]);
+// Besides the hop-by-hop headers: the client's credentials and cookies never reach the vendor,
+// and identity encoding keeps the stream readable for the meter.
+const alsoDropped: ReadonlySet<string> = new Set(["authorization", "x-api-key", "cookie", "set-cookie", "accept-encoding"]);
 
-export function forwardableHeaders(headers: IncomingHttpHeaders): Record<string, string | string[]> {
-  const named = String(headers["connection"] ?? "").split(",").map((name) => name.trim().toLowerCase());
-  const kept: Record<string, string | string[]> = {};
-  for (const [name, value] of Object.entries(headers)) {
-    if (value === undefined || dropped.has(name) || named.includes(name)) continue;
-    kept[name] = value;
-  }
-  return kept;
-}
+export const forwardableHeaders = (headers: IncomingHttpHeaders): Record<string, string | string[]> => endToEndHeaders(headers, alsoDropped);
 
 export interface Forward {
   req: IncomingMessage;

@@ -7,6 +7,7 @@ import { createServer, request as httpRequest, STATUS_CODES, type IncomingMessag
 import { connect as netConnect, type Socket } from "node:net";
 import { pipeline } from "node:stream";
 import type { Logger } from "../lib/logger.ts";
+import { connectionNamed, hopByHopHeaders } from "../lib/hop-by-hop.ts";
 import { listenOnSocket } from "./unix-socket-server.ts";
 import { createEgressPolicy, type EgressPolicy, type ResolveHost } from "./egress-policy.ts";
 
@@ -37,8 +38,6 @@ interface Target {
 }
 
 const CONNECT_TIMEOUT_MS = 15_000;
-// Hop-by-hop headers describe one connection (RFC 9110 §7.6.1); the proxy's credentials are not the upstream's.
-const HOP_BY_HOP = new Set(["connection", "keep-alive", "proxy-connection", "proxy-authorization", "proxy-authenticate", "te", "trailer", "transfer-encoding", "upgrade", "expect", "host"]);
 
 export async function startEgressProxy(options: EgressProxyOptions): Promise<EgressProxy> {
   const policy = createEgressPolicy(options.allow, options.resolve ?? resolveWithSystem);
@@ -205,15 +204,15 @@ function targetOf(authority: string): Target | undefined {
   return { host: url.hostname.replace(/^\[(.*)\]$/, "$1"), port: url.port === "" ? 80 : Number(url.port), authority: url.host };
 }
 
+/** Raw headers (case and repeats kept) without the hop-by-hop ones; the proxy's credentials are not the upstream's. */
 function withoutHopByHop(rawHeaders: readonly string[]): string[] {
-  const named = new Set<string>();
-  for (let i = 0; i < rawHeaders.length; i += 2) {
-    if (rawHeaders[i]!.toLowerCase() === "connection") for (const token of rawHeaders[i + 1]!.split(",")) named.add(token.trim().toLowerCase());
-  }
+  const connection: string[] = [];
+  for (let i = 0; i < rawHeaders.length; i += 2) if (rawHeaders[i]!.toLowerCase() === "connection") connection.push(rawHeaders[i + 1]!);
+  const named = connectionNamed(connection);
   const kept: string[] = [];
   for (let i = 0; i < rawHeaders.length; i += 2) {
     const name = rawHeaders[i]!.toLowerCase();
-    if (!HOP_BY_HOP.has(name) && !named.has(name)) kept.push(rawHeaders[i]!, rawHeaders[i + 1]!);
+    if (!hopByHopHeaders.has(name) && !named.has(name)) kept.push(rawHeaders[i]!, rawHeaders[i + 1]!);
   }
   return kept;
 }

@@ -6,16 +6,9 @@
 import http from "node:http";
 import https from "node:https";
 import type { Socket } from "node:net";
+import { endToEndHeaders } from "../lib/hop-by-hop.ts";
 import { listenOnSocket, type SocketServer } from "./unix-socket-server.ts";
 
-/** Headers that describe one hop, not the request (RFC 9110 §7.6.1). */
-const hopByHop = new Set(["connection", "keep-alive", "proxy-connection", "proxy-authorization", "te", "trailer", "transfer-encoding", "upgrade", "host"]);
-
-function forwardedHeaders(headers: http.IncomingHttpHeaders): http.OutgoingHttpHeaders {
-  const out: http.OutgoingHttpHeaders = {};
-  for (const [name, value] of Object.entries(headers)) if (!hopByHop.has(name) && value !== undefined) out[name] = value;
-  return out;
-}
 
 function answer(res: http.ServerResponse, status: number, message: string): void {
   if (res.headersSent) return void res.destroy();
@@ -34,9 +27,9 @@ export async function startGatewaySocket(options: { socketPath: string; gatewayU
       return answer(res, 404, `the sandbox reaches only the model gateway (/model/…), not ${req.method} ${target.split("?")[0]}`);
     }
     const upstream = client.request(
-      { protocol: base.protocol, hostname: base.hostname, port: base.port, method: req.method, path: `${basePath}${target}`, headers: forwardedHeaders(req.headers) },
+      { protocol: base.protocol, hostname: base.hostname, port: base.port, method: req.method, path: `${basePath}${target}`, headers: endToEndHeaders(req.headers) },
       (response) => {
-        res.writeHead(response.statusCode ?? 502, forwardedHeaders(response.headers));
+        res.writeHead(response.statusCode ?? 502, endToEndHeaders(response.headers));
         response.pipe(res);
         response.on("error", () => res.destroy());
       },
