@@ -117,7 +117,8 @@ export async function prepareIsolation(options: IsolationOptions, stateDir: stri
  * what went wrong (no user namespaces, a seccomp profile of a container refusing them, …).
  */
 export function probeBubblewrap(bwrap: string): string | null {
-  const args = bubblewrapArgs({ binds: systemLayout().binds, symlinks: systemLayout().symlinks, cwd: "/" });
+  const { binds, symlinks } = systemLayout();
+  const args = bubblewrapArgs({ binds, symlinks, cwd: "/" });
   const result = spawnSync(bwrap, [...args, "--", "true"], { env: { PATH: "/usr/bin:/bin" }, encoding: "utf8", timeout: 10_000 });
   if (result.error) return `${bwrap} could not be run: ${result.error.message}`;
   if (result.status === 0) return null;
