@@ -7,7 +7,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import type { AgentRunRequest } from "../../src/agent/agent-runtime.ts";
-import type { ExecOptions, ExecResult, Sandbox } from "../../src/sandbox/sandbox.ts";
+import type { ExecOptions, ExecResult, Sandbox, SandboxProvider } from "../../src/sandbox/sandbox.ts";
 
 export interface ExecCall {
   argv: string[];
@@ -181,4 +181,23 @@ export async function failureOf(promise: Promise<unknown>): Promise<Error> {
     return error as Error;
   }
   throw new Error("expected the run to fail");
+}
+
+/** Sandboxes in temp directories, with real processes, kept so the test can end them. */
+export function createTempDirProvider(): SandboxProvider & { readonly sandboxes: TempDirSandbox[] } {
+  const sandboxes: TempDirSandbox[] = [];
+  return {
+    kind: "local",
+    sandboxes,
+    async create() {
+      const sandbox = await createTempDirSandbox();
+      sandboxes.push(sandbox);
+      return sandbox;
+    },
+    async connect(id) {
+      const sandbox = sandboxes.find((s) => s.id === id);
+      if (!sandbox) throw new Error(`no sandbox ${id}`);
+      return sandbox;
+    },
+  };
 }

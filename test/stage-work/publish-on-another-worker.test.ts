@@ -17,12 +17,11 @@ import type { ExecFileFn } from "../../src/git/git-runner.ts";
 import { createGitRunner } from "../../src/git/git-runner.ts";
 import { isPermanent } from "../../src/lib/errors.ts";
 import { createLocalRepositoryHost, type LocalPullRequestText } from "../../src/repository-host/local-repository-host.ts";
-import type { SandboxProvider } from "../../src/sandbox/sandbox.ts";
 import type { RepositoryHost } from "../../src/stage-work/repository-host.ts";
 import { createSandboxStageWork } from "../../src/stage-work/sandbox-stage-work.ts";
 import { createLocalFlagChecker } from "../../src/tasks/feature-flags.ts";
 import { createTasksService } from "../../src/tasks/service.ts";
-import { createTempDirSandbox, failureOf, type TempDirSandbox } from "../agent/test-sandboxes.ts";
+import { createTempDirProvider, failureOf } from "../agent/test-sandboxes.ts";
 import { openTestDatabase, type TestDatabase } from "../helpers/databases.ts";
 import { createRecordingOrchestrator } from "../helpers/recording-orchestrator.ts";
 
@@ -31,23 +30,6 @@ const gitEnv = { PATH: process.env["PATH"] ?? "/usr/bin:/bin", HOME: tmpdir() };
 const git = (cwd: string, ...args: string[]) =>
   execFileSync("git", args, { cwd, encoding: "utf8", env: { ...gitEnv, GIT_CONFIG_NOSYSTEM: "1", GIT_CONFIG_GLOBAL: "/dev/null", GIT_AUTHOR_NAME: "Me", GIT_AUTHOR_EMAIL: "me@example.com", GIT_COMMITTER_NAME: "Me", GIT_COMMITTER_EMAIL: "me@example.com" } }).trim();
 
-function createSharedSandboxes(): SandboxProvider & { readonly sandboxes: TempDirSandbox[] } {
-  const sandboxes: TempDirSandbox[] = [];
-  return {
-    kind: "local",
-    sandboxes,
-    async create() {
-      const sandbox = await createTempDirSandbox();
-      sandboxes.push(sandbox);
-      return sandbox;
-    },
-    async connect(id) {
-      const sandbox = sandboxes.find((s) => s.id === id);
-      if (!sandbox) throw new Error(`no sandbox ${id}`);
-      return sandbox;
-    },
-  };
-}
 
 /** The coder's stand-in: changes one file and adds one. */
 const coder: AgentRuntime = {
@@ -95,7 +77,7 @@ describe("publishing on another worker", () => {
     const ref = { taskId: task.id, runId: run!.id, attempt: run!.attempt };
     const branch = `tasks/${task.slug.toLowerCase()}-dark-mode`;
 
-    const sandboxes = createSharedSandboxes();
+    const sandboxes = createTempDirProvider();
     const proposals: LocalPullRequestText[] = [];
     /** A worker: its own workspace directory, the shared sandboxes and repository. */
     const worker = (label: string, options: { execFile?: ExecFileFn; host?: (host: RepositoryHost) => RepositoryHost } = {}) => {

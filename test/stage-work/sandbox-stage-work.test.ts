@@ -15,11 +15,10 @@ import { createGit } from "../../src/git/git.ts";
 import { isPermanent, PermanentFailure } from "../../src/lib/errors.ts";
 import { createGitRunner } from "../../src/git/git-runner.ts";
 import { createLocalRepositoryHost } from "../../src/repository-host/local-repository-host.ts";
-import type { SandboxProvider } from "../../src/sandbox/sandbox.ts";
 import { createSandboxStageWork, type SandboxStageWorkDeps } from "../../src/stage-work/sandbox-stage-work.ts";
 import { createLocalFlagChecker } from "../../src/tasks/feature-flags.ts";
 import { createTasksService } from "../../src/tasks/service.ts";
-import { createTempDirSandbox, failureOf, type TempDirSandbox } from "../agent/test-sandboxes.ts";
+import { createTempDirProvider, failureOf } from "../agent/test-sandboxes.ts";
 import { startFakeUpstream } from "../gateway/fake-upstream.ts";
 import { openTestDatabase, testDatabases, type TestDatabase } from "../helpers/databases.ts";
 import { createRecordingOrchestrator } from "../helpers/recording-orchestrator.ts";
@@ -28,24 +27,6 @@ const log = pino({ level: "silent" });
 const gitEnv = { PATH: process.env["PATH"] ?? "/usr/bin:/bin", HOME: tmpdir() };
 const git = (cwd: string, ...args: string[]) => execFileSync("git", args, { cwd, encoding: "utf8", env: { ...gitEnv, GIT_CONFIG_NOSYSTEM: "1", GIT_CONFIG_GLOBAL: "/dev/null" } }).trim();
 
-/** Sandboxes in temp directories, with real processes, kept so the test can end them. */
-function createTempDirProvider(): SandboxProvider & { readonly sandboxes: TempDirSandbox[] } {
-  const sandboxes: TempDirSandbox[] = [];
-  return {
-    kind: "local",
-    sandboxes,
-    async create() {
-      const sandbox = await createTempDirSandbox();
-      sandboxes.push(sandbox);
-      return sandbox;
-    },
-    async connect(id) {
-      const sandbox = sandboxes.find((s) => s.id === id);
-      if (!sandbox) throw new Error(`no sandbox ${id}`);
-      return sandbox;
-    },
-  };
-}
 
 /** The agent's stand-in: approves, and keeps every request. */
 function createRecordingAgent(): AgentRuntime & { readonly requests: AgentRunRequest[] } {
