@@ -8,6 +8,8 @@ const trackingSelect = {
   status: true,
   prUrl: true,
   trackingCommentId: true,
+  // Its login is the one mention in agent text the comment leaves live.
+  createdBy: { select: { githubLogin: true } },
   currentStage: { select: { key: true } },
   workflow: { select: { stages: { orderBy: { position: "asc" }, select: { key: true, name: true } } } },
   // The latest run, with its latest plan: the comment shows where the task is now.

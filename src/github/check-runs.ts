@@ -1,9 +1,11 @@
 // One check run per stage, `Tasks · <Stage name>`, found again by its external_id
 // (`<runId>:<stageKey>`) and updated in place, so a retried step never adds a second one.
 // Conclusions are honest: a failed stage is `failure`, never `neutral` or `skipped`.
+// The output is agent text: mentions and outside images are made inert (agent-markdown.ts).
 import type { ProbotOctokit } from "probot";
 import { AppError } from "../lib/errors.ts";
-import { maxCheckOutputBytes, truncateMarkdown } from "./github-limits.ts";
+import { publishableMarkdown } from "./agent-markdown.ts";
+import { maxCheckOutputBytes } from "./github-limits.ts";
 
 type Octokit = InstanceType<typeof ProbotOctokit>;
 
@@ -26,10 +28,13 @@ export interface StageCheckRunInput {
   detailsUrl: string;
   /** The app's id: narrows the lookup to runs this app made. */
   appId?: number;
+  /** Logins whose @-mentions stay live; by default none: a check run has no one to call. */
+  mentionable?: readonly (string | null | undefined)[];
 }
 
 /** GitHub's limit for `output.summary` (documented in characters; bytes is the safe reading). */
 export const maxSummaryBytes = maxCheckOutputBytes;
+const maxTitleChars = 255;
 
 export const checkRunName = (stageName: string): string => `Tasks · ${stageName}`;
 export const stageExternalId = (runId: string, stageKey: string): string => `${runId}:${stageKey}`;
@@ -44,7 +49,10 @@ export async function upsertStageCheckRun(octokit: Octokit, input: StageCheckRun
     status: input.status,
     external_id: input.externalId,
     details_url: input.detailsUrl,
-    output: { title: input.title.slice(0, 255), summary: truncateMarkdown(input.summary, { maxBytes: maxSummaryBytes, keep: "tail" }) },
+    output: {
+      title: publishableMarkdown(input.title, { maxChars: maxTitleChars, keep: "head", mentionable: input.mentionable }),
+      summary: publishableMarkdown(input.summary, { maxBytes: maxSummaryBytes, keep: "tail", mentionable: input.mentionable }),
+    },
     ...(input.conclusion ? { conclusion: input.conclusion, completed_at: new Date().toISOString() } : {}),
   };
 

@@ -4,7 +4,10 @@
 // filled in: templates are free-form (checklists, HTML comments, prompts for humans), and the
 // person who reviews and un-drafts the PR is the one who can honestly tick them.
 // The footer (`Closes #N`, the task link) is never truncated away: only the text above it is cut.
-import { maxBodyChars, truncateMarkdown } from "./github-limits.ts";
+// Everything above the footer is neutralised (agent-markdown.ts), the template included: agent
+// text before it can change how it reads (an unclosed `<pre>` turns the rest into raw HTML).
+import { publishableMarkdown } from "./agent-markdown.ts";
+import { maxBodyChars } from "./github-limits.ts";
 
 /** GitHub rejects a pull request body longer than this. */
 export const maxPullRequestBodyChars = maxBodyChars;
@@ -19,6 +22,8 @@ export interface PullRequestBodyInput {
   slug: string;
   /** The repository's pull request template, from `readPullRequestTemplate`. */
   template?: string | null;
+  /** Logins whose @-mentions stay live (the person the task is for); every other one is made inert. */
+  mentionable?: readonly (string | null | undefined)[];
 }
 
 export const pullRequestMarker = (slug: string): string => `<!-- tasks:pull-request ${slug} -->`;
@@ -48,7 +53,11 @@ export function renderPullRequestBody(input: PullRequestBodyInput): string {
     input.taskUrl ? `Opened by Tasks for [${input.slug}](${input.taskUrl}).` : `Opened by Tasks for ${input.slug}.`,
   ].join("\n");
   const separator = "\n\n";
-  const head = truncateMarkdown(sections.join(separator), { maxChars: maxPullRequestBodyChars - footer.length - separator.length, keep: "head" });
+  const head = publishableMarkdown(sections.join(separator), {
+    maxChars: maxPullRequestBodyChars - footer.length - separator.length,
+    keep: "head",
+    mentionable: input.mentionable,
+  });
   return `${head}${separator}${footer}`;
 }
 

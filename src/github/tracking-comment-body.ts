@@ -1,8 +1,11 @@
 // The one renderer of the issue's tracking comment: a checklist of the stages, the PR link,
-// the outcome and the plan. Agent text reaches GitHub only after the secret scan, and the body
-// is cut to GitHub's size limit.
+// the outcome and the plan. Agent text reaches GitHub only after the secret scan, neutralised
+// (mentions, outside images: agent-markdown.ts), and the body is cut to GitHub's size limit.
+// The whole body is neutralised, not the plan and note alone: a note follows `**Failed:** ` on
+// its line, so read on its own it would open blocks (a fence) that GitHub does not see.
 import { scanForSecrets } from "../publish/secret-scan.ts";
-import { maxBodyChars, truncateMarkdown } from "./github-limits.ts";
+import { publishableMarkdown } from "./agent-markdown.ts";
+import { maxBodyChars } from "./github-limits.ts";
 
 export const trackingMarker = "<!-- tasks:tracking-comment -->";
 
@@ -22,6 +25,8 @@ export interface TrackingView {
   usage?: { inputTokens: number; outputTokens: number } | null;
   /** Shown above everything: how this server runs agents is unsafe (TASKS_SANDBOX=unsafe-host). */
   warning?: string | undefined;
+  /** Logins whose @-mentions stay live: the person who triggered the task. */
+  mentionable?: readonly (string | null | undefined)[] | undefined;
 }
 
 function renderMarkdown(view: TrackingView): string {
@@ -45,10 +50,11 @@ function renderMarkdown(view: TrackingView): string {
 
 /** The comment's body for the task as it is: scanned for secrets and sized for GitHub. */
 export async function renderTrackingComment(view: TrackingView): Promise<string> {
+  const mentionable = view.mentionable ?? [];
   const body = renderMarkdown(view);
   // Agent text that looks like a secret never reaches GitHub; the checklist still does.
   if ((await scanForSecrets([{ where: "tracking comment", text: body }])).length > 0) {
-    return renderMarkdown({ ...view, plan: null, note: "Details withheld: they looked like they contained a secret." });
+    return publishableMarkdown(renderMarkdown({ ...view, plan: null, note: "Details withheld: they looked like they contained a secret." }), { maxChars: maxBodyChars, keep: "head", mentionable });
   }
-  return truncateMarkdown(body, { maxChars: maxBodyChars, keep: "head" });
+  return publishableMarkdown(body, { maxChars: maxBodyChars, keep: "head", mentionable });
 }

@@ -29,7 +29,8 @@ export function looksLikeFence(line: string): boolean {
   return nextFenceState(null, line) !== null;
 }
 
-function nextFenceState(open: OpenFence | null, line: string): OpenFence | null {
+/** The fence open after reading one `line` (no line break) in state `open`. */
+export function nextFenceState(open: OpenFence | null, line: string): OpenFence | null {
   if (open) {
     const closing = fenceClosing.exec(line);
     const run = closing?.[1];

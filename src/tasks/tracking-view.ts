@@ -18,6 +18,8 @@ export interface TrackingState {
     note: string | null;
     /** Model tokens the latest run used through the gateway. */
     usage: { inputTokens: number; outputTokens: number } | null;
+    /** The GitHub login of the person the task is for: the one mention in agent text left live. */
+    mentionable: string[];
   };
   /** The comment's id once it was found or created. */
   commentId: number | null;
@@ -37,6 +39,7 @@ export async function loadTrackingState(db: Tx, taskId: string): Promise<Trackin
       prUrl: task.prUrl,
       note: (task.status === "failed" ? run?.error : run?.completionNote) ?? null,
       usage: run ? { inputTokens: run.inputTokens, outputTokens: run.outputTokens } : null,
+      mentionable: task.createdBy?.githubLogin ? [task.createdBy.githubLogin] : [],
     },
     commentId: task.trackingCommentId === null ? null : Number(task.trackingCommentId),
   };
