@@ -8,7 +8,8 @@ import { AppError, type ErrorKind } from "../lib/errors.ts";
 export interface ExecFileOptions {
   cwd?: string;
   env: Record<string, string>;
-  encoding: "utf8";
+  /** latin1 keeps every byte as one character, for blobs read as bytes (see `GitCommand.bytes`). */
+  encoding: "utf8" | "latin1";
   maxBuffer: number;
   timeout: number;
   killSignal: NodeJS.Signals;
@@ -37,7 +38,10 @@ export interface GitAuth {
 export interface GitCommand {
   args: string[];
   cwd?: string;
-  stdin?: string;
+  /** Text, or the exact bytes of a patch (which need not be UTF-8). */
+  stdin?: string | Uint8Array;
+  /** Output is read byte for byte (latin1: one character per byte) instead of as UTF-8. */
+  bytes?: boolean;
   auth?: GitAuth;
   env?: Record<string, string>;
   /** Exit codes that are answers rather than failures (e.g. 1 from `diff --quiet`). */
@@ -90,7 +94,7 @@ export function createGitRunner(deps: GitRunnerDeps): GitRunner {
     new Promise<GitOutput>((resolve, reject) => {
       const env = { ...baseEnv, ...command.env, ...configEnv(command.auth) };
       const secrets = command.auth ? secretForms(command.auth.token) : [];
-      const options: ExecFileOptions = { env, encoding: "utf8", maxBuffer: 64 * 1024 * 1024, timeout, killSignal: "SIGKILL", windowsHide: true };
+      const options: ExecFileOptions = { env, encoding: command.bytes ? "latin1" : "utf8", maxBuffer: 64 * 1024 * 1024, timeout, killSignal: "SIGKILL", windowsHide: true };
       if (command.cwd !== undefined) options.cwd = command.cwd;
       let child: ChildProcess;
       try {

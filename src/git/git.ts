@@ -8,6 +8,7 @@ import { AppError } from "../lib/errors.ts";
 import { assertSafeBranchName } from "./branch-name.ts";
 import { assertPlainHttpUrl, createGitRunner, GitCommandError, type GitRunner, type GitRunnerDeps } from "./git-runner.ts";
 import { assertPatchStaysOutOfGitDir, pathsTouchedByPatch } from "./patch-paths.ts";
+import { blobSizes, parseRawDiff, readBlobs, type StagedBlob } from "./staged-blobs.ts";
 
 export interface CloneInput {
   url: string;
@@ -84,15 +85,34 @@ export function createGit(deps: GitRunnerDeps) {
       return { file, ref: fullRef, commitSha, sha256: await bundleSha(file) };
     },
 
-    /** Applies the sandbox's diff to the index and working tree; refuses anything under `.git/`. */
-    async applyPatch(repoDir: string, patchText: string): Promise<{ files: string[] }> {
+    /** Applies the sandbox's diff (its exact bytes, or text) to the index and working tree; refuses anything under `.git/`. */
+    async applyPatch(repoDir: string, patch: string | Uint8Array): Promise<{ files: string[] }> {
+      // Headers are ASCII (paths are quoted), so a byte-for-byte reading finds every path.
+      const patchText = typeof patch === "string" ? patch : Buffer.from(patch.buffer, patch.byteOffset, patch.byteLength).toString("latin1");
       if (patchText.trim() === "") return { files: [] };
       assertPatchStaysOutOfGitDir(patchText);
       // git's own reading of the patch is the one that counts (quoted and escaped paths included).
-      const numstat = await applyOrRefuse(git, repoDir, ["apply", "--numstat", "-z", "--binary", "-"], patchText);
+      const numstat = await applyOrRefuse(git, repoDir, ["apply", "--numstat", "-z", "--binary", "-"], patch);
       const files = pathsTouchedByPatch(numstat);
-      await applyOrRefuse(git, repoDir, ["apply", "--index", "--binary", "--whitespace=nowarn", "-"], patchText);
+      await applyOrRefuse(git, repoDir, ["apply", "--index", "--binary", "--whitespace=nowarn", "-"], patch);
       return { files };
+    },
+
+    /** Each file the index changes against `baseSha`, with its blob before and after (renames split). */
+    async stagedBlobs(repoDir: string, baseSha: string): Promise<StagedBlob[]> {
+      assertSha(baseSha);
+      const args = ["diff", "--cached", "--raw", "-z", "--no-renames", "--no-abbrev", "--no-ext-diff", "--ignore-submodules=none", baseSha, "--"];
+      return parseRawDiff((await git({ cwd: repoDir, args })).stdout);
+    },
+
+    /** Sizes in bytes of blobs in the repository. */
+    blobSizes(repoDir: string, shas: string[]): Promise<Map<string, number>> {
+      return blobSizes(git, repoDir, shas);
+    },
+
+    /** The bytes of blobs, one latin1 character per byte. */
+    readBlobs(repoDir: string, shas: string[]): Promise<Map<string, string>> {
+      return readBlobs(git, repoDir, shas);
     },
 
     /**
@@ -230,9 +250,9 @@ export async function bundleSha(file: string): Promise<string> {
   return hash.digest("hex");
 }
 
-async function applyOrRefuse(git: GitRunner, repoDir: string, args: string[], patchText: string): Promise<string> {
+async function applyOrRefuse(git: GitRunner, repoDir: string, args: string[], patch: string | Uint8Array): Promise<string> {
   try {
-    return (await git({ cwd: repoDir, args, stdin: patchText })).stdout;
+    return (await git({ cwd: repoDir, args, stdin: patch })).stdout;
   } catch (error) {
     if (!(error instanceof GitCommandError) || error.code !== "git_failed") throw error;
     throw new AppError("unprocessable", "patch_does_not_apply", `the patch does not apply: ${error.output?.stderr.trim().split("\n").slice(0, 5).join("\n") ?? ""}`, { cause: error });

@@ -4,10 +4,10 @@
 // judges those, and a diff text naming any other set is refused outright.
 import { checkDiffPolicy, listChangedPaths, parseNameStatus, pathsOfNameStatus } from "./diff-policy.ts";
 
-/** Why the change may not leave, or null: `nameStatus` is `git diff --name-status -z --no-renames` of the applied patch. */
-export function refuseCommittedPaths(patchText: string, nameStatus: string): string | null {
+/** Why the change may not leave, or null: `protectedPaths` are tasks.yml's globs; `nameStatus` is `git diff --name-status -z --no-renames` of the applied patch. */
+export function refuseCommittedPaths(patchText: string, nameStatus: string, protectedPaths: readonly string[] = []): string | null {
   const committed = [...new Set(pathsOfNameStatus(parseNameStatus(nameStatus)))];
-  const violations = checkDiffPolicy(committed);
+  const violations = checkDiffPolicy(committed, protectedPaths);
   if (violations.length > 0) return violations.map((violation) => violation.message).join("; ");
   const read = new Set(listChangedPaths(patchText));
   const unread = committed.filter((path) => !read.has(path));

@@ -1,11 +1,14 @@
-// What an agent's change may touch before Tasks pushes it. The installation token has no
-// `workflows` permission, so GitHub would refuse the push anyway; rejecting here says why.
+// What an agent's change may touch before Tasks pushes it. A task branch lives in the base
+// repository, so its CI runs the agent's code with the repository's secrets: everything under
+// `.github/` (workflows, actions, CODEOWNERS, dependabot, this app's own tasks.yml) is protected
+// by default, and a repository protects more with `protected_paths` globs in .github/tasks.yml.
 import { AppError } from "../lib/errors.ts";
 import { unquoteGitPath } from "./git-path.ts";
+import { normaliseRepoPath, pathGlobCovers } from "./path-glob.ts";
 import { parseUnifiedDiff } from "./unified-diff.ts";
 
 export type PolicyViolation = {
-  kind: "workflow-change";
+  kind: "protected-path";
   /** Every offending path, in the order given. */
   paths: string[];
   message: string;
@@ -20,31 +23,35 @@ export interface NameStatusEntry {
   oldPath?: string;
 }
 
-export function checkDiffPolicy(changedPaths: string[]): PolicyViolation[] {
-  const workflowPaths = [...new Set(changedPaths.filter(isWorkflowPath))];
-  if (workflowPaths.length === 0) return [];
+/** Protected whatever tasks.yml says: `.github` itself too (replaced by a symlink it could point anywhere). */
+export const alwaysProtected = ".github";
+
+export function checkDiffPolicy(changedPaths: string[], protectedPaths: readonly string[] = []): PolicyViolation[] {
+  const offences = new Map<string, string>();
+  for (const path of changedPaths) {
+    if (offences.has(path)) continue;
+    const reason = protectionOf(path, protectedPaths);
+    if (reason !== null) offences.set(path, reason);
+  }
+  if (offences.size === 0) return [];
+  const described = [...offences].map(([path, reason]) => `\`${path.replace(/`/g, "'")}\` (${reason})`);
   return [
     {
-      kind: "workflow-change",
-      paths: workflowPaths,
+      kind: "protected-path",
+      paths: [...offences.keys()],
       message:
-        "Tasks does not change CI workflows: the app has no `workflows` permission, and workflow changes " +
-        `from an agent need a human. Changed: ${workflowPaths.join(", ")}`,
+        "publishing refused: the change touches protected paths, which need a human: " +
+        `${described.join(", ")}. A task branch's CI runs its code with the repository's secrets.`,
     },
   ];
 }
 
-/**
- * GitHub runs workflows from `.github/workflows/` at the root. Matching is stricter than GitHub:
- * case-insensitive, and `.github` itself counts (replaced by a symlink it could point anywhere).
- */
-function isWorkflowPath(path: string): boolean {
-  const normalized = path
-    .replace(/\/{2,}/g, "/")
-    .replace(/^(?:\.\/|\/)+/, "")
-    .replace(/\/+$/, "")
-    .toLowerCase();
-  return normalized === ".github" || normalized === ".github/workflows" || normalized.startsWith(".github/workflows/");
+function protectionOf(path: string, protectedPaths: readonly string[]): string | null {
+  if (pathGlobCovers(alwaysProtected, path)) {
+    return normaliseRepoPath(path).startsWith(".github/workflows") ? "a CI workflow under `.github/`, protected by default" : "under `.github/`, protected by default";
+  }
+  const pattern = protectedPaths.find((glob) => pathGlobCovers(glob, path));
+  return pattern === undefined ? null : `matches \`${pattern.replace(/`/g, "'")}\` in protected_paths of .github/tasks.yml`;
 }
 
 /** Both sides of a rename count as changed (moving a workflow out deletes it); a copy's source does not. */

@@ -2,7 +2,6 @@
 // A finding says where and what kind, never the value: findings are shown on GitHub and logged.
 import { lintSource } from "@secretlint/core";
 import { secretlintConfig, secretlintLabels, supplementPatterns } from "./secret-rules.ts";
-import { parseUnifiedDiff } from "./unified-diff.ts";
 
 export interface ScanItem {
   /** The place the text is headed for: "diff: src/config.ts", "PR body", "comment", "check run Code". */
@@ -34,18 +33,55 @@ export async function scanForSecrets(items: ScanItem[]): Promise<SecretFinding[]
   return perItem.flat();
 }
 
-/** Scans only what a diff adds: `+` lines, numbered as in the new file. Removed and context lines do not count. */
-export async function scanDiff(diffText: string): Promise<SecretFinding[]> {
-  const files = parseUnifiedDiff(diffText).filter((file) => file.newPath !== null && file.addedLines.length > 0);
+/** A file as git will commit it: its bytes before and after, one latin1 character per byte. */
+export interface ChangedFileBytes {
+  path: string;
+  /** The path as findings show it, when the path itself holds a secret. */
+  shownPath?: string;
+  newBytes: string;
+  /** null for an added file. */
+  oldBytes: string | null;
+}
+
+/**
+ * Scans the whole new content of each changed file, binary or not (a NUL byte or a
+ * `.gitattributes` `binary` entry hides a text diff's lines, not the bytes). A value the file
+ * already held before the change is not the agent's doing and does not count. Text with NUL
+ * bytes is also read without them, which exposes UTF-16.
+ */
+export async function scanChangedFiles(files: ChangedFileBytes[]): Promise<SecretFinding[]> {
   const perFile = await Promise.all(
     files.map(async (file) => {
-      const path = file.newPath!;
-      // Added lines of one file are scanned together so a secret spanning lines (a PEM block) is seen whole.
-      const hits = await findSecrets(file.addedLines.map((added) => added.text).join("\n"), path);
-      return hits.map((hit) => toFinding(`diff: ${path}`, file.addedLines[hit.line - 1]?.line ?? hit.line, hit));
+      const readings = file.newBytes.includes("\0") ? [file.newBytes, file.newBytes.replace(/\0/g, "")] : [file.newBytes];
+      const hits: Hit[] = [];
+      for (const [index, text] of readings.entries()) {
+        for (const hit of await findSecrets(text, file.path)) {
+          const value = text.slice(hit.range[0], hit.range[1]);
+          const before = index === 0 ? file.oldBytes : (file.oldBytes?.replace(/\0/g, "") ?? null);
+          if (before !== null && value !== "" && before.includes(value)) continue;
+          if (hits.some((known) => known.rule === hit.rule && known.line === hit.line)) continue;
+          hits.push(hit);
+        }
+      }
+      return hits.map((hit) => toFinding(`file: ${file.shownPath ?? file.path}`, hit.line, hit));
     }),
   );
   return perFile.flat();
+}
+
+/**
+ * Scans file names (a path can carry a token as well as a file can): one finding per name, and
+ * for each name with a finding the form to show, the secret replaced (findings are published).
+ */
+export async function scanFileNames(paths: string[]): Promise<{ findings: SecretFinding[]; shown: Map<string, string> }> {
+  if (paths.length === 0) return { findings: [], shown: new Map() };
+  const hits = await findSecrets(paths.join("\n"), "file names");
+  const shown = new Map<string, string>();
+  for (const hit of hits) {
+    const path = paths[hit.line - 1] ?? "";
+    if (!shown.has(path)) shown.set(path, (await redactSecrets(path, "file name")).text);
+  }
+  return { findings: hits.map((hit) => toFinding(`file name: ${shown.get(paths[hit.line - 1] ?? "") ?? ""}`, 1, hit)), shown };
 }
 
 function toFinding(where: string, line: number, hit: Hit): SecretFinding {

@@ -5,8 +5,9 @@
 // directory on the way, the file itself is opened with O_NOFOLLOW, and reading refuses anything
 // but a regular file (a FIFO would block the reader forever).
 import { constants } from "node:fs";
-import { lstat, mkdir, open, realpath } from "node:fs/promises";
+import { lstat, mkdir, open, realpath, type FileHandle } from "node:fs/promises";
 import path from "node:path";
+import { SandboxFileTooLargeError } from "./sandbox.ts";
 
 export class SandboxPathError extends Error {
   constructor(readonly requested: string, reason: string) {
@@ -76,11 +77,33 @@ export async function writeFileInside(root: string, base: string, requested: str
 }
 
 export async function readFileInside(root: string, base: string, requested: string): Promise<string> {
+  return withRegularFile(root, base, requested, (handle) => handle.readFile("utf8"));
+}
+
+/** The file's bytes, or SandboxFileTooLargeError past `maxBytes` (read in chunks: a file still growing cannot push past it). */
+export async function readBytesInside(root: string, base: string, requested: string, maxBytes: number): Promise<Uint8Array> {
+  return withRegularFile(root, base, requested, async (handle) => {
+    if ((await handle.stat()).size > maxBytes) throw new SandboxFileTooLargeError(requested, maxBytes);
+    const chunks: Buffer[] = [];
+    let total = 0;
+    for (;;) {
+      const chunk = Buffer.alloc(Math.min(1024 * 1024, maxBytes + 1 - total));
+      const { bytesRead } = await handle.read(chunk, 0, chunk.length, null);
+      if (bytesRead === 0) break;
+      total += bytesRead;
+      if (total > maxBytes) throw new SandboxFileTooLargeError(requested, maxBytes);
+      chunks.push(chunk.subarray(0, bytesRead));
+    }
+    return Buffer.concat(chunks, total);
+  });
+}
+
+async function withRegularFile<T>(root: string, base: string, requested: string, use: (handle: FileHandle) => Promise<T>): Promise<T> {
   const file = await fileInside(root, base, requested, false);
   const handle = await open(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK).catch((error: unknown) => refuseLinks(requested, error));
   try {
     if (!(await handle.stat()).isFile()) throw new SandboxPathError(requested, "is not a regular file");
-    return await handle.readFile("utf8");
+    return await use(handle);
   } finally {
     await handle.close();
   }

@@ -3,7 +3,7 @@
 // translated into SandboxGoneError. It uses only the narrow SDK surface of e2b-sdk.ts.
 import { randomUUID } from "node:crypto";
 import path from "node:path";
-import { SandboxGoneError, type ExecOptions, type ExecResult, type Sandbox } from "./sandbox.ts";
+import { SandboxFileTooLargeError, SandboxGoneError, type ExecOptions, type ExecResult, type Sandbox } from "./sandbox.ts";
 import { CommandAbortedError, TIMED_OUT_EXIT_CODE } from "./exec-outcome.ts";
 import { OutputCapture } from "./output-capture.ts";
 import { quoteShellArg, quoteShellCommand } from "./shell-quote.ts";
@@ -88,6 +88,25 @@ export class E2BRunSandbox implements Sandbox {
   async readFile(file: string): Promise<string> {
     this.assertAlive();
     return this.guard(() => this.handle.files.read(this.absolute(file)));
+  }
+
+  async readBytes(file: string, maxBytes: number): Promise<Uint8Array> {
+    this.assertAlive();
+    const stream = await this.guard(() => this.handle.files.read(this.absolute(file), { format: "stream" }));
+    // Streamed and counted, so a file the agent keeps growing is cut off at the limit, not downloaded.
+    const chunks: Uint8Array[] = [];
+    let total = 0;
+    const reader = stream.getReader();
+    try {
+      for (let next = await reader.read(); !next.done; next = await reader.read()) {
+        total += next.value.byteLength;
+        if (total > maxBytes) throw new SandboxFileTooLargeError(file, maxBytes);
+        chunks.push(next.value);
+      }
+    } finally {
+      await reader.cancel().catch(() => undefined);
+    }
+    return Buffer.concat(chunks, total);
   }
 
   async extend(timeoutMs: number): Promise<void> {

@@ -25,7 +25,11 @@ export interface E2BRunOptions {
 export interface E2BSandboxHandle {
   readonly sandboxId: string;
   readonly commands: { run(cmd: string, options: E2BRunOptions): Promise<E2BCommandHandle> };
-  readonly files: { write(path: string, data: string | ArrayBuffer): Promise<unknown>; read(path: string): Promise<string> };
+  readonly files: {
+    write(path: string, data: string | ArrayBuffer): Promise<unknown>;
+    read(path: string): Promise<string>;
+    read(path: string, opts: { format: "stream" }): Promise<ReadableStream<Uint8Array>>;
+  };
   setTimeout(timeoutMs: number): Promise<void>;
   isRunning(): Promise<boolean>;
   /** false when the sandbox was already gone. */

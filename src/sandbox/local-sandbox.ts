@@ -12,7 +12,7 @@ import { randomBytes } from "node:crypto";
 import { mkdir, realpath, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { SandboxGoneError, type ExecOptions, type ExecResult, type Sandbox, type SandboxProvider, type SandboxSpec } from "./sandbox.ts";
-import { readFileInside, realDirectoryInside, writeFileInside } from "./confined-path.ts";
+import { readBytesInside, readFileInside, realDirectoryInside, writeFileInside } from "./confined-path.ts";
 import { runProcess } from "./local-process.ts";
 import { DEFAULT_MAX_OUTPUT_BYTES } from "./output-capture.ts";
 import { NOT_FOUND_EXIT_CODE } from "./exec-outcome.ts";
@@ -186,6 +186,11 @@ class LocalSandbox implements Sandbox {
   async readFile(file: string): Promise<string> {
     this.assertAlive();
     return readFileInside(this.dir, this.workdir, file);
+  }
+
+  async readBytes(file: string, maxBytes: number): Promise<Uint8Array> {
+    this.assertAlive();
+    return readBytesInside(this.dir, this.workdir, file, maxBytes);
   }
 
   async extend(_timeoutMs: number): Promise<void> {

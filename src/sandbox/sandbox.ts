@@ -44,6 +44,11 @@ export interface Sandbox {
   exec(argv: string[], options: ExecOptions): Promise<ExecResult>;
   writeFile(path: string, content: string | Uint8Array): Promise<void>;
   readFile(path: string): Promise<string>;
+  /**
+   * A file's exact bytes (a patch need not be UTF-8). Reads at most `maxBytes`: a larger file
+   * throws SandboxFileTooLargeError, and what the sandbox wrote is never held beyond the limit.
+   */
+  readBytes(path: string, maxBytes: number): Promise<Uint8Array>;
   /** Keeps the sandbox alive while work goes on (E2B's timeout); a no-op where there is none. */
   extend(timeoutMs: number): Promise<void>;
   /** Ends the sandbox and everything in it. Harmless to call twice or after it vanished. */
@@ -64,6 +69,14 @@ export interface SandboxProvider {
   create(spec: SandboxSpec): Promise<Sandbox>;
   /** Reattaches to a sandbox created earlier (after a restart); throws SandboxGoneError if it is gone. */
   connect(id: string, spec: SandboxSpec): Promise<Sandbox>;
+}
+
+/** A file read from the sandbox holds more than the reader allows. */
+export class SandboxFileTooLargeError extends Error {
+  constructor(readonly path: string, readonly maxBytes: number) {
+    super(`${path} holds more than ${maxBytes} bytes`);
+    this.name = "SandboxFileTooLargeError";
+  }
 }
 
 /** The sandbox no longer exists (timed out, killed, or lost with its host). */

@@ -1,21 +1,23 @@
 // Complete: the coder's working tree becomes a commit on `tasks/<slug>-<title>`, pushed by the
 // control plane and proposed through the repository's host (a draft PR on GitHub). Before
-// anything leaves: the diff policy (no CI workflow changes) and a secret scan of the diff and
-// the PR body. Safe to run again, on any worker: a retried publish finds its commit (or the one
-// an earlier attempt pushed), its pushed branch and its PR.
+// anything leaves: the path policy (nothing under `.github/` nor tasks.yml's protected_paths)
+// and a secret scan of every changed file's bytes, the names, the commit message and the PR.
+// Safe to run again, on any worker: a retried publish finds its commit (or the one an earlier
+// attempt pushed), its pushed branch and its PR.
 import { branchName } from "../git/branch-name.ts";
 import { noreplyEmail, renderCommitMessage } from "../github/commit-message.ts";
 import { renderPullRequestBody } from "../github/pull-request-body.ts";
 import type { PublishOutput } from "../pipeline/activities.ts";
 import { refuseCommittedPaths } from "../publish/committed-paths.ts";
-import { formatFindings, scanDiff, scanForSecrets } from "../publish/secret-scan.ts";
-import type { Sandbox } from "../sandbox/sandbox.ts";
+import { formatFindings } from "../publish/secret-scan.ts";
+import { SandboxFileTooLargeError, type Sandbox } from "../sandbox/sandbox.ts";
 import { saveTaskBranch } from "../db/run-workspace.ts";
 import { listStageOutputs } from "../db/stage-outputs.ts";
 import type { StageOutput } from "../generated/prisma/client.ts";
 import type { RunContext } from "./run-context.ts";
 import type { SandboxStageWorkDeps } from "./sandbox-stage-work.ts";
 import { ensureControlClone, type Checkout } from "./sandbox-checkout.ts";
+import { formatMiB, scanChange } from "./scan-change.ts";
 import { type PublishRequest } from "./stage-work.ts";
 import { PermanentFailure } from "../lib/errors.ts";
 
@@ -31,13 +33,30 @@ const pinnedDiff = [
   "--submodule=short", "--src-prefix=a/", "--dst-prefix=b/",
 ];
 
-/** The coder's changes as a binary diff against the commit the checkout started from. */
-async function diffFromSandbox(sandbox: Sandbox, baseSha: string, signal: AbortSignal): Promise<string> {
+/**
+ * The largest change Tasks moves out of a sandbox. Above it publishing is refused, saying so:
+ * a change this size is not a reviewable pull request, and the control plane holds it in memory.
+ */
+export const maxPatchBytes = 64 * 1024 * 1024;
+/**
+ * The coder's changes as a binary diff against the commit the checkout started from, written to
+ * a file in the sandbox and read back byte for byte: a command's captured output keeps only its
+ * tail, which silently dropped files from large changes.
+ */
+async function diffFromSandbox(sandbox: Sandbox, baseSha: string, limit: number, signal: AbortSignal): Promise<Buffer> {
+  const patchFile = `${sandbox.scratchdir}/change.patch`;
   const add = await sandbox.exec(["git", "add", "--all"], { timeoutMs: 120_000, signal });
   if (add.exitCode !== 0) throw new PermanentFailure(`could not read the coder's changes: git add exited with ${add.exitCode}`);
-  const diff = await sandbox.exec(["git", ...pinnedDiff, baseSha, "--"], { timeoutMs: 120_000, signal });
+  // Removed first: a planted symlink there would send git's output elsewhere in the sandbox.
+  await sandbox.exec(["rm", "-f", "--", patchFile], { timeoutMs: 30_000, signal });
+  const diff = await sandbox.exec(["git", ...pinnedDiff, `--output=${patchFile}`, baseSha, "--"], { timeoutMs: 300_000, signal });
   if (diff.exitCode !== 0) throw new PermanentFailure(`could not read the coder's changes: git diff exited with ${diff.exitCode}`);
-  return diff.stdout;
+  try {
+    return Buffer.from(await sandbox.readBytes(patchFile, limit));
+  } catch (error) {
+    if (!(error instanceof SandboxFileTooLargeError)) throw error;
+    throw new PermanentFailure(`publishing refused: the change is larger than ${formatMiB(limit)} as a diff; Tasks publishes changes up to that size. Split the task into smaller ones.`);
+  }
 }
 
 /** Each stage's latest output in workflow order, and the publishing stage itself (no output). */
@@ -54,8 +73,8 @@ export async function publishChanges(deps: SandboxStageWorkDeps, context: RunCon
   const summary = outputs.filter((o) => o.role === "coder").at(-1)?.text ?? "";
 
   // 1. What the coder changed, as git in the sandbox writes it down.
-  const patch = await diffFromSandbox(sandbox, baseSha, signal);
-  if (patch.trim() === "") {
+  const patch = await diffFromSandbox(sandbox, baseSha, deps.maxPatchBytes ?? maxPatchBytes, signal);
+  if (patch.toString("latin1").trim() === "") {
     const why = summary.trim().split("\n")[0]?.trim();
     return { prUrl: null, note: `no changes: the coder left the repository unchanged${why ? ` (it said: ${why.slice(0, 300)})` : ""}` };
   }
@@ -71,32 +90,44 @@ export async function publishChanges(deps: SandboxStageWorkDeps, context: RunCon
     await deps.git.resetTo(dir, baseSha);
     await deps.git.applyPatch(dir, patch);
   }
-  const refusal = refuseCommittedPaths(patch, await deps.git.stagedNameStatus(dir, baseSha));
-  if (refusal !== null) {
+  const refuse = async (reason: string): Promise<never> => {
+    // Nothing refused stays in the clone for a later step to commit.
     await deps.git.resetTo(dir, baseSha);
-    throw new PermanentFailure(refusal);
-  }
+    throw new PermanentFailure(reason);
+  };
+  // Headers of a diff are ASCII (paths are quoted), so reading it byte for byte finds every path.
+  const refusal = refuseCommittedPaths(patch.toString("latin1"), await deps.git.stagedNameStatus(dir, baseSha), context.config.protected_paths ?? []);
+  if (refusal !== null) await refuse(refusal);
 
   const template = await deps.host.readPullRequestTemplate(context);
+  const plan = outputs.filter((o) => o.role === "planner").at(-1)?.text ?? null;
   const review = request.reviewNotesRef ? outputs.find((o) => o.id === request.reviewNotesRef)?.text ?? null : null;
   const body = renderPullRequestBody({
     summary,
-    plan: outputs.filter((o) => o.role === "planner").at(-1)?.text ?? null,
+    plan,
     reviewNotes: review,
     issueNumber: context.issueNumber,
     taskUrl: deps.publicUrl === null ? null : `${deps.publicUrl}/api/tasks/${context.taskId}`,
     slug: context.slug,
     template,
+    // Only the person who asked for the work may be notified from agent text.
+    mentionable: context.coAuthor ? [context.coAuthor.login] : [],
   });
-  const findings = [...(await scanDiff(patch)), ...(await scanForSecrets([{ where: "pull request body", text: body }]))];
-  if (findings.length > 0) {
-    throw new PermanentFailure(`publishing blocked: the changes look like they contain secrets (${formatFindings(findings)})`);
-  }
+  const message = renderCommitMessage({ slug: context.slug, title: context.title, body: summary.split("\n").slice(0, 20).join("\n") });
+  const findings = await scanChange(deps, dir, baseSha, [
+    { where: "commit message", text: message },
+    { where: "pull request title", text: context.title },
+    { where: "summary", text: summary },
+    { where: "plan", text: plan ?? "" },
+    { where: "review notes", text: review ?? "" },
+    { where: "pull request body", text: body },
+  ]).catch((error: unknown) => deps.git.resetTo(dir, baseSha).then(() => Promise.reject(error)));
+  if (findings.length > 0) await refuse(`publishing blocked: the changes look like they contain secrets (${formatFindings(findings)})`);
 
   // 3. The commit, once everything has passed.
   const coAuthor = context.coAuthor?.id ? { name: context.coAuthor.login, email: noreplyEmail({ id: context.coAuthor.id, login: context.coAuthor.login }, deps.webUrl) } : undefined;
   const commit = await deps.git.commitAll(dir, {
-    message: renderCommitMessage({ slug: context.slug, title: context.title, body: summary.split("\n").slice(0, 20).join("\n") }),
+    message,
     authorName: "Tasks",
     authorEmail: "tasks@users.noreply.github.com",
     ...(coAuthor ? { coAuthor } : {}),

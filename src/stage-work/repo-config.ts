@@ -23,6 +23,20 @@ const RepoConfigSchema = z.strictObject({
       model: z.string().min(1).max(100).optional(),
     })
     .optional(),
+  /**
+   * More paths the agent may not change, as globs (`*`, `?`, `**`; a directory covers what is in
+   * it). Everything under `.github/` is protected whatever this says.
+   */
+  protected_paths: z
+    .array(
+      z
+        .string()
+        .min(1)
+        .max(200)
+        .refine((glob) => !glob.split("/").includes(".."), "a glob inside the repository (no `..`)"),
+    )
+    .max(100)
+    .optional(),
   pull_request: z
     .strictObject({
       draft: z.boolean().default(true),

@@ -30,6 +30,8 @@ export interface SandboxStageWorkDeps extends CheckoutDeps {
   /** The agent runtime for a repository's choice (tasks.yml `agent.runtime`), or the server's. */
   agentFor(runtime: "claude" | "codex" | "command" | undefined): AgentRuntime;
   agentTimeoutMs: number;
+  /** The largest diff publishing moves out of a sandbox (default `maxPatchBytes`, 64 MiB); tests lower it. */
+  maxPatchBytes?: number;
   /** Where model-backed agents reach the model gateway, and the run's budget; without it they cannot run. */
   gateway?: ModelGatewaySettings;
   log: Logger;

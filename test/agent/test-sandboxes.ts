@@ -7,7 +7,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import type { AgentRunRequest } from "../../src/agent/agent-runtime.ts";
-import type { ExecOptions, ExecResult, Sandbox, SandboxProvider } from "../../src/sandbox/sandbox.ts";
+import { SandboxFileTooLargeError, type ExecOptions, type ExecResult, type Sandbox, type SandboxProvider } from "../../src/sandbox/sandbox.ts";
 
 export interface ExecCall {
   argv: string[];
@@ -89,6 +89,11 @@ export async function createTempDirSandbox(): Promise<TempDirSandbox> {
       await writeFile(path, content);
     },
     readFile: (path) => readFile(path, "utf8"),
+    async readBytes(path, maxBytes) {
+      const bytes = await readFile(path);
+      if (bytes.length > maxBytes) throw new SandboxFileTooLargeError(path, maxBytes);
+      return bytes;
+    },
     extend: async () => undefined,
     kill: async () => undefined,
     cleanup: () => rm(root, { recursive: true, force: true }),
@@ -140,6 +145,12 @@ export function createScriptedSandbox(script: (argv: string[], options: ExecOpti
       const content = files.get(path);
       if (content === undefined) throw new Error(`ENOENT: ${path}`);
       return content;
+    },
+    async readBytes(path, maxBytes) {
+      const content = files.get(path);
+      if (content === undefined) throw new Error(`ENOENT: ${path}`);
+      if (Buffer.byteLength(content) > maxBytes) throw new SandboxFileTooLargeError(path, maxBytes);
+      return Buffer.from(content, "utf8");
     },
     extend: async () => undefined,
     kill: async () => undefined,

@@ -109,9 +109,13 @@ describe("label → draft pull request", () => {
     world = await createWorld("workflow");
     const task = await labelAndWait(world);
     expect(task.status).toBe("failed");
-    expect(task.runs[0]!.error).toContain("Tasks does not change CI workflows");
+    expect(task.runs[0]!.error).toContain("the change touches protected paths");
     expect(task.runs[0]!.error).toContain(".github/workflows/evil.yml");
     expect(remoteBranches(world)).toEqual(["main"]);
+    // The refusal says which path and why where people look: the tracking comment and the check run.
+    expect(trackingComment(world)).toMatch(/\*\*Failed:\*\* failed in Complete: publishing refused: the change touches protected paths.*\.github\/workflows\/evil\.yml.*CI workflow/s);
+    const complete = world.github.checkRuns.find((run) => run.name === "Tasks · Complete" && run.conclusion === "failure");
+    expect(JSON.stringify(complete?.output)).toContain(".github/workflows/evil.yml");
   });
 
   it("never lets a token reach the agent: its dump of env, /proc/*/environ, git config and files holds none", { timeout: 120_000 }, async () => {

@@ -1,11 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { checkDiffPolicy, listChangedPaths, parseNameStatus, pathsOfNameStatus } from "../../src/publish/diff-policy.ts";
 
-const explanation =
-  "Tasks does not change CI workflows: the app has no `workflows` permission, and workflow changes from an agent need a human.";
-
+/** One violation naming exactly these paths, each in the message. */
 const violation = (...paths: string[]) => [
-  { kind: "workflow-change", paths, message: `${explanation} Changed: ${paths.join(", ")}` },
+  expect.objectContaining({ kind: "protected-path", paths, message: expect.stringMatching(new RegExp(paths.map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("[\\s\\S]*"))) }),
 ];
 
 /** Shapes copied from `git diff -M` (git 2.39) output. */
@@ -83,12 +81,16 @@ describe("checkDiffPolicy", () => {
     expect(checkDiffPolicy([path])).toEqual(violation(path));
   });
 
-  it.each([".github/other.yml", ".github/tasks.yml", ".github/workflows-old/ci.yml", "docs/workflows/x", "sub/.github/workflows/ci.yml", "src/index.ts"])(
-    "allows %s",
+  it.each([".github/other.yml", ".github/tasks.yml", ".github/workflows-old/ci.yml", ".github/CODEOWNERS", ".github/dependabot.yml", ".github/actions/setup/action.yml", ".GITHUB/x"])(
+    "protects %s: everything under .github/ by default",
     (path) => {
-      expect(checkDiffPolicy([path])).toEqual([]);
+      expect(checkDiffPolicy([path])).toEqual(violation(path));
     },
   );
+
+  it.each(["docs/workflows/x", "sub/.github/workflows/ci.yml", "src/index.ts", ".githubx/y", "github/workflows/ci.yml"])("allows %s", (path) => {
+    expect(checkDiffPolicy([path])).toEqual([]);
+  });
 
   it("allows a change set with no paths", () => {
     expect(checkDiffPolicy([])).toEqual([]);

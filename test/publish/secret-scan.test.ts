@@ -2,7 +2,7 @@ import { lintSource } from "@secretlint/core";
 import { creator as recommendedPreset } from "@secretlint/secretlint-rule-preset-recommend";
 import { describe, expect, it } from "vitest";
 import { secretlintConfig } from "../../src/publish/secret-rules.ts";
-import { formatFindings, redactSecrets, scanDiff, scanForSecrets, type SecretFinding } from "../../src/publish/secret-scan.ts";
+import { formatFindings, redactSecrets, scanChangedFiles, scanFileNames, scanForSecrets, type SecretFinding } from "../../src/publish/secret-scan.ts";
 import { ed25519PrivateKeyPem, encryptedPrivateKeyPem, fake, rsaPrivateKeyPem } from "./fake-secrets.ts";
 
 const rsaKey = rsaPrivateKeyPem();
@@ -122,80 +122,48 @@ describe("scanForSecrets", () => {
   });
 });
 
-describe("scanDiff", () => {
-  const diff = [
-    "diff --git a/src/config.ts b/src/config.ts",
-    "index 1111111..2222222 100644",
-    "--- a/src/config.ts",
-    "+++ b/src/config.ts",
-    "@@ -1,4 +1,4 @@",
-    ` const removedLater = "${fake.slackBot}";`,
-    `-const oldToken = "${fake.githubClassic}";`,
-    `+const newToken = process.env.GITHUB_TOKEN;`,
-    " export {};",
-    " ",
-    "@@ -40,1 +40,4 @@ export function load() {",
-    "   return 1;",
-    `+  // ${fake.awsAccessKeyId}`,
-    "+",
-    // Reads like a file header, but the hunk still owes a line: it is an added line.
-    `+++ b/${fake.githubInstallation}`,
-    "diff --git a/notes/new file.md b/notes/new file.md",
-    "new file mode 100644",
-    "--- /dev/null",
-    "+++ b/notes/new file.md\t",
-    "@@ -0,0 +1,2 @@",
-    "+# Notes",
-    `+token ${fake.anthropicOauth}`,
-    "diff --git a/old.txt b/old.txt",
-    "deleted file mode 100644",
-    "--- a/old.txt",
-    "+++ /dev/null",
-    "@@ -1 +0,0 @@",
-    `-${fake.openaiProject}`,
-    "",
-  ].join("\n");
+describe("scanChangedFiles", () => {
+  const before = [`const removedLater = "${fake.slackBot}";`, `const oldToken = "${fake.githubClassic}";`, "export {};", ""].join("\n");
+  const after = [`const removedLater = "${fake.slackBot}";`, "const newToken = process.env.GITHUB_TOKEN;", "export {};", `// ${fake.awsAccessKeyId}`, `+++ b/${fake.githubInstallation}`, ""].join("\n");
 
-  it("scans only added lines, numbered as in the new file", async () => {
-    const findings = await scanDiff(diff);
+  it("reads the whole new file, numbered as in it, and lets values the file already held pass", async () => {
+    const findings = await scanChangedFiles([
+      { path: "src/config.ts", oldBytes: before, newBytes: after },
+      { path: "notes/new file.md", oldBytes: null, newBytes: `# Notes\ntoken ${fake.anthropicOauth}\n` },
+      { path: "old.txt", oldBytes: fake.openaiProject, newBytes: "" },
+    ]);
 
     expect(findings).toEqual([
-      { where: "diff: src/config.ts", line: 41, rule: "@secretlint/secretlint-rule-aws", message: "AWS access key ID" },
-      { where: "diff: src/config.ts", line: 43, rule: "@secretlint/secretlint-rule-github", message: "GitHub token" },
-      { where: "diff: notes/new file.md", line: 2, rule: "tasks/anthropic-key", message: "Anthropic key" },
+      { where: "file: src/config.ts", line: 4, rule: "@secretlint/secretlint-rule-aws", message: "AWS access key ID" },
+      { where: "file: src/config.ts", line: 5, rule: "@secretlint/secretlint-rule-github", message: "GitHub token" },
+      { where: "file: notes/new file.md", line: 2, rule: "tasks/anthropic-key", message: "Anthropic key" },
     ]);
     for (const secret of Object.values(fake)) expectNoSecretIn(findings, secret);
   });
 
-  it("sees a private key added across lines and reports its first line", async () => {
-    const keyLines = rsaKey.trimEnd().split("\n");
-    const keyDiff = [
-      "diff --git a/deploy/key.pem b/deploy/key.pem",
-      "new file mode 100600",
-      "--- /dev/null",
-      "+++ b/deploy/key.pem",
-      `@@ -0,0 +1,${keyLines.length + 1} @@`,
-      "+# deploy key",
-      ...keyLines.map((line) => `+${line}`),
-    ].join("\n");
-
-    expect(await scanDiff(keyDiff)).toEqual([
-      { where: "diff: deploy/key.pem", line: 2, rule: "@secretlint/secretlint-rule-privatekey", message: "private key" },
+  it("sees a private key across lines and reports its first line", async () => {
+    expect(await scanChangedFiles([{ path: "deploy/key.pem", oldBytes: null, newBytes: `# deploy key\n${rsaKey}` }])).toEqual([
+      { where: "file: deploy/key.pem", line: 2, rule: "@secretlint/secretlint-rule-privatekey", message: "private key" },
     ]);
   });
 
-  it("finds nothing when secrets are only removed or in context", async () => {
-    const onlyRemoved = [
-      "diff --git a/.env b/.env",
-      "--- a/.env",
-      "+++ b/.env",
-      "@@ -1,2 +1,2 @@",
-      ` SLACK=${fake.slackBot}`,
-      `-GITHUB_TOKEN=${fake.githubClassic}`,
-      "+GITHUB_TOKEN=",
-    ].join("\n");
+  it("reads bytes git would call binary: after a NUL byte, and UTF-16", async () => {
+    const utf16 = Buffer.from(`key=${fake.githubClassic}`, "utf16le").toString("latin1");
+    const findings = await scanChangedFiles([
+      { path: "a.bin", oldBytes: null, newBytes: `\0\u00ff\u00fe${fake.githubClassic}` },
+      { path: "b.txt", oldBytes: null, newBytes: utf16 },
+    ]);
+    expect(findings.map((finding) => finding.where)).toEqual(["file: a.bin", "file: b.txt"]);
+  });
 
-    expect(await scanDiff(onlyRemoved)).toEqual([]);
+  it("shows a path that holds a secret in its redacted form", async () => {
+    const path = `cache/${fake.githubClassic}.json`;
+    const names = await scanFileNames(["src/ok.ts", path]);
+    expect(names.findings).toHaveLength(1);
+    expect(names.findings[0]!.where).toMatch(/^file name: cache\/\[redacted: .*\]\.json$/);
+    expectNoSecretIn(names.findings, fake.githubClassic);
+    const inFile = await scanChangedFiles([{ path, shownPath: names.shown.get(path)!, oldBytes: null, newBytes: fake.githubClassic }]);
+    expectNoSecretIn(inFile, fake.githubClassic);
   });
 });
 

@@ -107,13 +107,21 @@ export class FakeSandbox implements E2BSandboxHandle {
       this.stored.set(path, data);
       return { path };
     },
-    read: async (path: string): Promise<string> => {
+    read: (async (path: string, opts?: { format: "stream" }): Promise<string | ReadableStream<Uint8Array>> => {
       this.assertRunning();
       if (this.failWith.read) throw this.failWith.read;
       const data = this.stored.get(path);
       if (data === undefined) throw new FakeFileNotFoundError(`file ${path} not found`);
-      return typeof data === "string" ? data : Buffer.from(data).toString("utf8");
-    },
+      const bytes = typeof data === "string" ? Buffer.from(data, "utf8") : Buffer.from(data);
+      if (opts?.format !== "stream") return bytes.toString("utf8");
+      // Like the SDK's stream: the bytes in chunks, so a reader can stop part-way.
+      return new ReadableStream<Uint8Array>({
+        start(controller) {
+          for (let offset = 0; offset < bytes.length; offset += 64 * 1024) controller.enqueue(bytes.subarray(offset, offset + 64 * 1024));
+          controller.close();
+        },
+      });
+    }) as E2BSandboxHandle["files"]["read"],
   };
 
   async setTimeout(timeoutMs: number): Promise<void> {

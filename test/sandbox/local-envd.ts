@@ -11,9 +11,9 @@ export class LocalEnvdSandbox implements E2BSandboxHandle {
   readonly commands = { run: (cmd: string, options: E2BRunOptions) => this.run(cmd, options) };
   readonly files = {
     write: async (): Promise<unknown> => ({}),
-    read: async (path: string): Promise<string> => {
+    read: (async (path: string): Promise<string> => {
       throw new FakeFileNotFoundError(path);
-    },
+    }) as E2BSandboxHandle["files"]["read"],
   };
 
   constructor(
