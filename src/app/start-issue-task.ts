@@ -5,7 +5,7 @@ import { upsertTrackingComment } from "../github/tracking-comment.ts";
 import type { TaskView } from "../tasks/task-view.ts";
 import { taskUrl, replyOnIssue, type AppDeps, type IssueRef, type Octokit } from "./app-deps.ts";
 import { authorizeSender } from "./authorize-sender.ts";
-import { stripHiddenText } from "../lib/strip-hidden-text.ts";
+import { describeHiddenText, findHiddenText, stripHiddenText } from "../lib/strip-hidden-text.ts";
 
 export interface IssueTrigger {
   octokit: Octokit;
@@ -71,6 +71,8 @@ export async function startIssueTask(deps: AppDeps, trigger: IssueTrigger): Prom
   const title = stripHiddenText(trigger.title).trim() || `Issue #${trigger.issue.issue_number}`;
   const issueText = stripHiddenText(trigger.body).trim();
   const description = trigger.instructions ? `${issueText}\n\n## Instructions from @${trigger.sender.login}\n\n${trigger.instructions}`.trim() : issueText;
+  // What was removed goes in the task's log: a reviewer can see that the issue tried to hide something.
+  const hidden = findHiddenText(trigger.title, trigger.body);
   const userId = await tasks.ensureGitHubUser(integration.teamId, trigger.sender);
   const result = await tasks.createAndRun({
     teamId: integration.teamId,
@@ -90,6 +92,7 @@ export async function startIssueTask(deps: AppDeps, trigger: IssueTrigger): Prom
       sender: trigger.sender.login,
       source: trigger.source,
     },
+    ...(hidden.characters > 0 ? { creationNote: { message: describeHiddenText(hidden, "the issue"), data: { hidden_text_removed: { characters: hidden.characters, kinds: hidden.kinds } } } } : {}),
   });
   if (result.existing === "active_issue_task") {
     await replyOnIssue(trigger.octokit, trigger.issue, `[${result.task.slug}](${taskUrl(deps, result.task.id)}) is already working on this issue (\`${result.task.status}\`). Use \`${deps.command} status\` or \`${deps.command} cancel\`.`);

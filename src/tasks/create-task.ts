@@ -33,6 +33,8 @@ export interface CreateTaskInput {
   source?: TaskSource;
   issueNumber?: number | undefined;
   triggerSnapshot?: Prisma.InputJsonValue | undefined;
+  /** Said in the task_created event: what the trigger did to the request (hidden text removed …). */
+  creationNote?: { message: string; data: Prisma.InputJsonObject } | undefined;
   /** Replaying the same key with the same request hash returns the first task. */
   idempotency?: { key: string; requestHash: string } | undefined;
 }
@@ -113,7 +115,12 @@ export async function createAndRun(deps: CreateTaskDeps, input: CreateTaskInput)
     });
     const run = await insertQueuedRun(tx, { taskId: task.id, attempt: 1 });
     await appendTaskEvents(tx, [
-      { taskId: task.id, type: "task_created", message: `${task.slug} created`, data: { source: task.source, origin_product: task.originProduct } },
+      {
+        taskId: task.id,
+        type: "task_created",
+        message: input.creationNote ? `${task.slug} created; ${input.creationNote.message}` : `${task.slug} created`,
+        data: { source: task.source, origin_product: task.originProduct, ...input.creationNote?.data },
+      },
       { taskId: task.id, runId: run.id, type: "run_queued", message: "run 1 queued", data: { attempt: 1 } },
     ]);
     if (input.idempotency) {
