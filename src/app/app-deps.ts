@@ -11,6 +11,8 @@ export interface AppDeps {
   /** Shown on every tracking comment when agents run without isolation (sandboxWarning). */
   warning?: string | undefined;
   log: Logger;
+  /** The clock the reply and command limits count by (tests move it on). */
+  now?: () => Date;
 }
 
 export type Octokit = Context["octokit"];

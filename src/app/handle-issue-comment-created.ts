@@ -6,6 +6,7 @@ import { AppError } from "../lib/errors.ts";
 import type { TaskView } from "../tasks/task-view.ts";
 import { replyOnIssue, taskUrl, type AppDeps } from "./app-deps.ts";
 import { authorizeSender } from "./authorize-sender.ts";
+import { mayAnswerRefusal, takeCommandBudget } from "./trigger-limits.ts";
 import { parseTaskCommand, type TaskCommand } from "./parse-task-command.ts";
 import { issueTriggerFrom, startIssueTask, updateTracking } from "./start-issue-task.ts";
 
@@ -43,7 +44,13 @@ async function actOnTask(deps: AppDeps, context: CommentContext, command: TaskCo
   const { owner, repo } = context.repo();
   const verdict = await authorizeSender({ octokit: context.octokit, owner, repo, sender: payload.sender });
   if (!verdict.allowed) {
-    if (verdict.reply) await replyOnIssue(context.octokit, here, `Tasks did not act: ${verdict.reason}.`);
+    const refusal = { deliveryId: context.id, repository: payload.repository.full_name, issueNumber: here.issue_number, senderId: payload.sender.id };
+    if (verdict.reply && (await mayAnswerRefusal(deps, refusal))) await replyOnIssue(context.octokit, here, `Tasks did not act: ${verdict.reason}.`);
+    return;
+  }
+  const budget = await takeCommandBudget(deps, { repository: payload.repository.full_name, sender: payload.sender });
+  if (!budget.allowed) {
+    if (budget.reply) await replyOnIssue(context.octokit, here, budget.reply);
     return;
   }
   await react().catch((error: unknown) => deps.log.warn({ err: error }, "could not add the 👀 reaction"));

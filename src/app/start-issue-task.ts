@@ -1,10 +1,12 @@
 // The path both triggers share (label and `/task` comment): check the repository is installed,
-// check the sender, acknowledge with 👀, then create the task — or point at the issue's
-// active task instead of starting a second one.
+// check the sender (a refusal is answered sparingly: trigger-limits.ts), hold a comment's command
+// to the per-user and per-repository limits, acknowledge with 👀, then create the task — or
+// point at the issue's active task instead of starting a second one.
 import { upsertTrackingComment } from "../github/tracking-comment.ts";
 import type { TaskView } from "../tasks/task-view.ts";
 import { taskUrl, replyOnIssue, type AppDeps, type IssueRef, type Octokit } from "./app-deps.ts";
 import { authorizeSender } from "./authorize-sender.ts";
+import { mayAnswerRefusal, takeCommandBudget, type RefusalRef } from "./trigger-limits.ts";
 import { describeHiddenText, findHiddenText, stripHiddenText } from "../lib/strip-hidden-text.ts";
 
 export interface IssueTrigger {
@@ -63,8 +65,15 @@ export async function startIssueTask(deps: AppDeps, trigger: IssueTrigger): Prom
   }
   const verdict = await authorizeSender({ octokit: trigger.octokit, owner: trigger.issue.owner, repo: trigger.issue.repo, sender: trigger.sender });
   if (!verdict.allowed) {
-    if (verdict.reply) await replyOnIssue(trigger.octokit, trigger.issue, `Tasks did not start: ${verdict.reason}.`);
+    if (verdict.reply && (await mayAnswerRefusal(deps, refusalOf(trigger)))) await replyOnIssue(trigger.octokit, trigger.issue, `Tasks did not start: ${verdict.reason}.`);
     return;
+  }
+  if (trigger.source === "comment") {
+    const budget = await takeCommandBudget(deps, { repository: trigger.repository, sender: trigger.sender });
+    if (!budget.allowed) {
+      if (budget.reply) await replyOnIssue(trigger.octokit, trigger.issue, budget.reply);
+      return;
+    }
   }
   await trigger.react().catch((error: unknown) => log.warn({ err: error }, "could not add the 👀 reaction"));
 
@@ -100,6 +109,13 @@ export async function startIssueTask(deps: AppDeps, trigger: IssueTrigger): Prom
   }
   await updateTracking(deps, trigger.octokit, trigger.issue, result.task);
 }
+
+const refusalOf = (trigger: IssueTrigger): RefusalRef => ({
+  deliveryId: trigger.deliveryId,
+  repository: trigger.repository,
+  issueNumber: trigger.issue.issue_number,
+  senderId: trigger.sender.id,
+});
 
 /** Creates or edits the issue's tracking comment from the task as the database has it now. */
 export async function updateTracking(deps: AppDeps, octokit: Octokit, issue: IssueRef, task: TaskView): Promise<void> {

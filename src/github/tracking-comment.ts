@@ -1,6 +1,7 @@
 // The one tracking comment per issue, edited in place so retries and later stages never add a
 // second one. Its id is kept once found or created, so an update is one edit; only when that
-// comment is gone (deleted on GitHub) is it looked for again by its hidden marker, or created.
+// comment is gone (deleted on GitHub) is it looked for again by its hidden marker among this
+// App's own comments (never another bot's, never a person's), or created.
 import type { ProbotOctokit } from "probot";
 import { renderTrackingComment, trackingMarker, type TrackingView } from "./tracking-comment-body.ts";
 
@@ -73,9 +74,11 @@ async function editComment(octokit: Octokit, issue: IssueRef, commentId: number,
 }
 
 async function findOrCreate(octokit: Octokit, issue: IssueRef, body: string, createIfMissing: boolean): Promise<number | undefined> {
+  const appId = await ownAppId(octokit);
   const comments = await octokit.paginate(octokit.rest.issues.listComments, { ...issue, per_page: 100 });
-  // Only a comment the app wrote counts: anyone can paste the marker into theirs.
-  const mine = comments.find((comment) => comment.user?.type === "Bot" && comment.body?.includes(trackingMarker));
+  // Only a comment this app's bot wrote counts: anyone can paste the marker into theirs, another
+  // App's bot included. GitHub stamps every comment an App writes with that App's id.
+  const mine = appId === undefined ? undefined : comments.find((comment) => comment.user?.type === "Bot" && comment.performed_via_github_app?.id === appId && comment.body?.includes(trackingMarker));
   if (mine) {
     await octokit.rest.issues.updateComment({ owner: issue.owner, repo: issue.repo, comment_id: mine.id, body });
     return mine.id;
@@ -83,4 +86,18 @@ async function findOrCreate(octokit: Octokit, issue: IssueRef, body: string, cre
   if (!createIfMissing) return undefined;
   const created = await octokit.rest.issues.createComment({ ...issue, body });
   return created.data.id;
+}
+
+/**
+ * This App's id, from the client's own credentials (the App id it signs its JWT with): no call
+ * to GitHub, and the same for the life of the process. Undefined for a client that is not the
+ * App's (then no comment is trusted as ours).
+ */
+async function ownAppId(octokit: Octokit): Promise<number | undefined> {
+  try {
+    const auth = (await octokit.auth({ type: "app" })) as { appId?: unknown };
+    return typeof auth.appId === "number" ? auth.appId : typeof auth.appId === "string" && /^\d+$/.test(auth.appId) ? Number(auth.appId) : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -18,6 +18,7 @@ import { approveTask, cancelTask, moveTaskStage, requestFollowUp, runTask, type 
 import { getTaskDetail, listTasks, type ListTasksQuery } from "./task-queries.ts";
 import { loadTrackingState } from "./tracking-view.ts";
 import { saveTrackingCommentId } from "../db/tracking-comments.ts";
+import { countInWindow, deleteClosedThrottles } from "../db/trigger-throttles.ts";
 import { addIntegration, addTeamMember, createTeam, findTeam, listTeams, type AddUserInput, type IntegrationInput } from "./teams.ts";
 
 export interface TasksServiceDeps {
@@ -66,6 +67,9 @@ export function createTasksService(deps: TasksServiceDeps) {
     findTaskByPullRequest: (repository: string, prUrl: string) => findTaskByPullRequest(db, repository, prUrl),
     trackingState: (taskId: string) => loadTrackingState(db, taskId),
     rememberTrackingComment: (taskId: string, commentId: number) => saveTrackingCommentId(db, taskId, commentId),
+    /** Durable counts that bound what the App answers on GitHub (app/trigger-limits.ts). */
+    countTriggerEvent: (key: string, now: Date, windowMs: number) => countInWindow(db, key, now, windowMs),
+    forgetClosedTriggerCounts: (before: Date) => deleteClosedThrottles(db, before),
   };
 }
 

@@ -45,6 +45,7 @@ describe("the schema description taken from Prisma's DMMF", () => {
         "tasks",
         "team_members",
         "teams",
+        "trigger_throttles",
         "users",
         "webhook_deliveries",
         "workflows",

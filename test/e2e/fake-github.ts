@@ -53,7 +53,7 @@ export class FakeGitHub {
     scope.get(api(/\/repos\/[^/]+\/[^/]+\/issues\/\d+\/comments/)).reply((uri, body) => (record("GET")(uri, body), [200, this.comments.get(issueOf(uri)) ?? []]));
     scope.post(api(/\/repos\/[^/]+\/[^/]+\/issues\/\d+\/comments$/)).reply((uri, body) => {
       record("POST")(uri, body);
-      const comment = { id: this.nextId++, body: String((body as Json)["body"]), user: { login: "tasks[bot]", type: "Bot" } };
+      const comment = { id: this.nextId++, body: String((body as Json)["body"]), user: { login: "tasks[bot]", type: "Bot" }, performed_via_github_app: { id: 12345, slug: "tasks" } };
       this.comments.set(issueOf(uri), [...(this.comments.get(issueOf(uri)) ?? []), comment]);
       return [201, comment];
     });

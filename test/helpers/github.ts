@@ -87,11 +87,12 @@ export class GitHubMock {
     return this;
   }
 
-  listComments(comments: { id: number; body: string; bot?: boolean }[] = [], issue = 7): this {
+  /** An issue's comments: a bot's are this App's (githubAppEnv's APP_ID) unless `appId` names another. */
+  listComments(comments: { id: number; body: string; bot?: boolean; appId?: number }[] = [], issue = 7): this {
     this.scope
       .get(`/repos/${this.owner}/${this.repo}/issues/${issue}/comments`)
       .query(true)
-      .reply(200, comments.map((c) => ({ id: c.id, body: c.body, user: { login: c.bot === false ? "mallory" : "tasks[bot]", type: c.bot === false ? "User" : "Bot" } })));
+      .reply(200, comments.map(issueComment));
     return this;
   }
 
@@ -118,6 +119,14 @@ export class GitHubMock {
   pending(): string[] {
     return this.scope.pendingMocks();
   }
+}
+
+/** A comment as GitHub lists it: an App's carries its bot user and `performed_via_github_app`. */
+function issueComment(c: { id: number; body: string; bot?: boolean; appId?: number }) {
+  if (c.bot === false) return { id: c.id, body: c.body, user: { login: "mallory", id: 666, type: "User" }, performed_via_github_app: null };
+  const appId = c.appId ?? Number(githubAppEnv.APP_ID);
+  const slug = appId === Number(githubAppEnv.APP_ID) ? "tasks" : `other-app-${appId}`;
+  return { id: c.id, body: c.body, user: { login: `${slug}[bot]`, id: 40_000 + appId, type: "Bot" }, performed_via_github_app: { id: appId, slug } };
 }
 
 /** Lets requests to the local server through while GitHub is mocked. */

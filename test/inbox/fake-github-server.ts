@@ -119,7 +119,7 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
     if (method === "POST" && /\/reactions$/.test(path)) return reply(201, { id: 1, content: "eyes" });
     if (method === "GET" && issue) return reply(200, comments.get(issue) ?? []);
     if (method === "POST" && issue) {
-      const comment = { id: nextId++, body: String(body["body"]), user: { login: "tasks[bot]", type: "Bot" } };
+      const comment = { id: nextId++, body: String(body["body"]), user: { login: "tasks[bot]", type: "Bot" }, performed_via_github_app: { id: 12345, slug: "tasks" } };
       comments.set(issue, [...(comments.get(issue) ?? []), comment]);
       return reply(201, comment);
     }
