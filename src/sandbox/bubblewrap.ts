@@ -7,14 +7,17 @@
 //   - a root file system of its own, built from nothing: the system directories read-only, a few
 //     files of /etc (certificates, the loader's cache, alternatives) and a passwd/group/hosts of
 //     the sandbox's own; a fresh /proc showing only its own processes, a minimal /dev, an empty
-//     /tmp; the run's directory (checkout, scratch, HOME) is the only writable host path;
+//     /tmp of a capped size; the run's directory (checkout, scratch, HOME) is the only writable
+//     host path;
 //   - no home directory of the host, no TASKS_DATA_DIR beyond its own run directory, no .env, no
 //     /run, /var or /srv (so no PostgreSQL socket), no host /proc or /sys;
 //   - a network namespace with only a loopback interface: nothing outside is reachable. The model
 //     gateway and the egress proxy are Unix sockets bound in read-only at fixed paths, which the
 //     loopback bridge (inside/loopback-bridge.mjs) serves on the sandbox's own 127.0.0.1;
 //   - --die-with-parent and the PID namespace: when the command's bwrap ends or is killed, the
-//     kernel kills every process the command started, so nothing outlives it.
+//     kernel kills every process the command started, so nothing outlives it;
+//   - limits on processes, file size and /tmp (resource-limits.ts), so an agent that forks
+//     endlessly or fills the disk is stopped, and says so.
 // bwrap itself is started with the sandbox's environment only (it is PID 1's parent and its
 // /proc/<pid>/environ would be readable from inside), never with the server's.
 import path from "node:path";
@@ -50,6 +53,8 @@ export interface BubblewrapPlan {
   symlinks: ReadonlyArray<readonly [string, string]>;
   /** Directory the command starts in (a path inside). */
   cwd: string;
+  /** Size of /tmp, a tmpfs, so memory: uncapped it could take half the host's (`--size` needs bwrap 0.5). */
+  tmpBytes: number;
 }
 
 /** The bwrap arguments before `--` and the command. */
@@ -69,7 +74,7 @@ export function bubblewrapArgs(plan: BubblewrapPlan): string[] {
     "--die-with-parent",
     "--proc", "/proc",
     "--dev", "/dev",
-    "--tmpfs", "/tmp",
+    "--size", String(plan.tmpBytes), "--tmpfs", "/tmp",
   ];
   for (const bind of plan.binds) {
     args.push(bind.writable ? "--bind" : "--ro-bind", bind.host, bind.inside ?? bind.host);

@@ -9,9 +9,13 @@ import { fileURLToPath } from "node:url";
 import { bubblewrapArgs, INSIDE, insideBin, SANDBOX_GID, SANDBOX_UID, type Bind } from "./bubblewrap.ts";
 import type { ExecOptions } from "./sandbox.ts";
 import { bindsForNode, bindsForProgram, SYSTEM_DIRS } from "./host-programs.ts";
+import { DEFAULT_SANDBOX_LIMITS, rlimitArgs, type SandboxLimits } from "./resource-limits.ts";
 
 /** Files of the host's /etc that tools need and that hold nothing about the server. */
 const HOST_ETC = ["/etc/ssl", "/etc/ca-certificates", "/etc/alternatives", "/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/localtime", "/etc/os-release"];
+
+/** util-linux's prlimit: it sets the command's rlimits inside its user namespace, where they count. */
+const PRLIMIT_PATHS = ["/usr/bin/prlimit", "/bin/prlimit"];
 
 const BRIDGE_SCRIPT = fileURLToPath(new URL("./inside/loopback-bridge.mjs", import.meta.url));
 
@@ -30,7 +34,7 @@ export interface Isolation {
   /** PATH inside the sandbox. */
   readonly path: string;
   /** The full command line (bwrap first) that runs `argv` in the run directory `runDir`. */
-  wrap(argv: readonly string[], spec: { runDir: string; cwd: string; network: SandboxNetwork; sockets: NetworkSockets; readOnly?: string | undefined }): string[];
+  wrap(argv: readonly string[], spec: { runDir: string; cwd: string; network: SandboxNetwork; sockets: NetworkSockets; readOnly?: string | undefined; limits: SandboxLimits }): string[];
 }
 
 /** Host paths of the Unix sockets the loopback bridge relays to. */
@@ -75,6 +79,8 @@ async function writeSandboxEtc(dir: string): Promise<Bind[]> {
 }
 
 export async function prepareIsolation(options: IsolationOptions, stateDir: string): Promise<Isolation> {
+  const prlimit = PRLIMIT_PATHS.find((candidate) => existsSync(candidate));
+  if (!prlimit) throw new Error(`the local sandbox needs prlimit (util-linux) to limit each command's processes and file size; none of ${PRLIMIT_PATHS.join(", ")} exists`);
   const system = systemLayout();
   const programBinds = [...bindsForNode(options.nodePath), ...[...options.programs.values()].flatMap(bindsForProgram)];
   const shared: Bind[] = [
@@ -107,7 +113,9 @@ export async function prepareIsolation(options: IsolationOptions, stateDir: stri
         bridge.push(String(INSIDE.egressPort), INSIDE.egressSocket);
       }
       const command = bridge.length > 0 ? [options.nodePath, INSIDE.bridgeScript, ...bridge, "--", ...argv] : [...argv];
-      return [options.bwrap, ...bubblewrapArgs({ binds, symlinks, cwd: spec.cwd }), "--", ...command];
+      // prlimit runs inside, first: RLIMIT_NPROC set there counts this sandbox's user namespace only.
+      const limited = [...rlimitArgs(prlimit, spec.limits), ...command];
+      return [options.bwrap, ...bubblewrapArgs({ binds, symlinks, cwd: spec.cwd, tmpBytes: spec.limits.tmpBytes }), "--", ...limited];
     },
   };
 }
@@ -118,7 +126,7 @@ export async function prepareIsolation(options: IsolationOptions, stateDir: stri
  */
 export function probeBubblewrap(bwrap: string): string | null {
   const { binds, symlinks } = systemLayout();
-  const args = bubblewrapArgs({ binds, symlinks, cwd: "/" });
+  const args = bubblewrapArgs({ binds, symlinks, cwd: "/", tmpBytes: DEFAULT_SANDBOX_LIMITS.tmpBytes });
   const result = spawnSync(bwrap, [...args, "--", "true"], { env: { PATH: "/usr/bin:/bin" }, encoding: "utf8", timeout: 10_000 });
   if (result.error) return `${bwrap} could not be run: ${result.error.message}`;
   if (result.status === 0) return null;

@@ -4,7 +4,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { constants as osConstants } from "node:os";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { ExecResult } from "./sandbox.ts";
-import { CommandAbortedError, NOT_FOUND_EXIT_CODE, TIMED_OUT_EXIT_CODE } from "./exec-outcome.ts";
+import { CommandAbortedError, NOT_FOUND_EXIT_CODE, STOPPED_AT_LIMIT_EXIT_CODE, TIMED_OUT_EXIT_CODE } from "./exec-outcome.ts";
 import { OutputCapture, type OutputListener } from "./output-capture.ts";
 import { terminateSession } from "./process-session.ts";
 
@@ -23,6 +23,17 @@ export interface RunProcessOptions {
   maxOutputBytes: number;
   /** Told about each session while it may have processes running, so the sandbox can kill it. */
   sessions: Set<number>;
+  /** The sandbox's limits, watched while the command runs and used to explain how it ended. */
+  limits?: LimitWatch;
+}
+
+/** How a sandbox keeps a command within its limits; each note becomes the last line of stderr. */
+export interface LimitWatch {
+  everyMs: number;
+  /** Polled while the command runs (given its session): a note stops the command. */
+  check(sessionId: number): Promise<string | undefined>;
+  /** Once it ended by itself: a note explaining how the limits shaped its end, if they did. */
+  explain(exitCode: number, stderr: string): Promise<string | undefined>;
 }
 
 type Exit = { code: number | null; signal: NodeJS.Signals | null };
@@ -61,9 +72,10 @@ export async function runProcess(argv: readonly string[], options: RunProcessOpt
     child.stdin!.end(options.stdin);
   }
 
-  let ending: "timeout" | "abort" | undefined;
+  let ending: "timeout" | "abort" | "limit" | undefined;
   let stopping: Promise<void> | undefined;
-  const stop = (reason?: "timeout" | "abort"): Promise<void> => {
+  let limitNote: string | undefined;
+  const stop = (reason?: "timeout" | "abort" | "limit"): Promise<void> => {
     ending ??= reason;
     stopping ??= terminateSession(sessionId, options.killGraceMs);
     return stopping;
@@ -72,6 +84,10 @@ export async function runProcess(argv: readonly string[], options: RunProcessOpt
   const timer = setTimeout(() => void stop("timeout").catch(() => undefined), options.timeoutMs);
   const onAbort = () => void stop("abort").catch(() => undefined);
   signal?.addEventListener("abort", onAbort, { once: true });
+  const watchdog = options.limits ? watchLimits(options.limits, sessionId, (note) => {
+    limitNote ??= note;
+    void stop("limit").catch(() => undefined);
+  }) : undefined;
   try {
     const exit = await exited.catch(async (error: unknown) => {
       await stop();
@@ -81,16 +97,41 @@ export async function runProcess(argv: readonly string[], options: RunProcessOpt
     await stop();
     options.sessions.delete(sessionId);
     await drainPipes(child, closed);
+    watchdog?.stop();
+    if (ending === undefined && options.limits) limitNote = await options.limits.explain(exitCode(exit), capture.result().stderr).catch(() => undefined);
+    if (limitNote !== undefined && ending !== "abort") capture.pushText("stderr", `[sandbox] ${limitNote}\n`);
     capture.seal();
     if (ending === "abort") throw new CommandAbortedError({ cause: signal?.reason });
     if (capture.failure) throw capture.failure.error;
     const output = capture.result();
     if (ending === "timeout") return { exitCode: TIMED_OUT_EXIT_CODE, ...output, timedOut: true };
+    if (ending === "limit") return { exitCode: STOPPED_AT_LIMIT_EXIT_CODE, ...output, timedOut: false };
     return { exitCode: exitCode(exit), ...output, timedOut: false };
   } finally {
+    watchdog?.stop();
     clearTimeout(timer);
     signal?.removeEventListener("abort", onAbort);
   }
+}
+
+/** Polls the limits until stopped; the first note is handed to `onReached`. */
+function watchLimits(limits: LimitWatch, sessionId: number, onReached: (note: string) => void): { stop(): void } {
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  const poll = async () => {
+    // A failed check (a cgroup file gone as the command ends) is no reason to stop the command.
+    const note = await limits.check(sessionId).catch(() => undefined);
+    if (stopped) return;
+    if (note !== undefined) onReached(note);
+    else timer = setTimeout(() => void poll(), limits.everyMs);
+  };
+  timer = setTimeout(() => void poll(), limits.everyMs);
+  return {
+    stop() {
+      stopped = true;
+      clearTimeout(timer);
+    },
+  };
 }
 
 async function drainPipes(child: ChildProcess, closed: Promise<void>): Promise<void> {

@@ -5,6 +5,8 @@
 // (bubblewrap.ts, isolation.ts): its run directory is the only host path it can write, it sees no
 // file, process, socket or network of the server, reaches the model gateway and (for setup
 // commands) the egress proxy only through Unix sockets bound in, and nothing it starts outlives it.
+// Each command is held to limits on processes, file size, /tmp and the disk (resource-limits.ts);
+// one that reaches a limit ends with a `[sandbox]` line on stderr saying which.
 //
 // Unisolated (TASKS_SANDBOX=unsafe-host, for trying Tasks on a laptop): the same scrubbed
 // environment, but the commands run as the server's own user and can read whatever it can.
@@ -13,15 +15,17 @@ import { mkdir, realpath, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { SandboxGoneError, type ExecOptions, type ExecResult, type Sandbox, type SandboxProvider, type SandboxSpec } from "./sandbox.ts";
 import { readBytesInside, readFileInside, realDirectoryInside, writeFileInside } from "./confined-path.ts";
-import { runProcess } from "./local-process.ts";
+import { runProcess, type LimitWatch } from "./local-process.ts";
 import { DEFAULT_MAX_OUTPUT_BYTES } from "./output-capture.ts";
 import { NOT_FOUND_EXIT_CODE } from "./exec-outcome.ts";
-import { terminateSession } from "./process-session.ts";
+import { countSessionTasks, terminateSession } from "./process-session.ts";
 import { INSIDE } from "./bubblewrap.ts";
 import { prepareIsolation, type Isolation, type IsolationOptions, type NetworkSockets } from "./isolation.ts";
 import { startGatewaySocket } from "./gateway-socket.ts";
 import { startEgressProxy } from "./egress-proxy.ts";
 import type { Logger } from "../lib/logger.ts";
+import { checkLimits, DEFAULT_SANDBOX_LIMITS, diskReserveNote, explainLimitExit, LIMIT_WATCH_MS, processesRefusedNote, processLimitNote, type SandboxLimits } from "./resource-limits.ts";
+import { openPidsCgroups, type PidsCgroup, type PidsCgroups } from "./pids-cgroup.ts";
 
 export interface LocalSandboxProviderOptions {
   /** Where run directories are made: `<TASKS_DATA_DIR>/workspaces`. */
@@ -34,6 +38,8 @@ export interface LocalSandboxProviderOptions {
   maxOutputBytes?: number;
   /** Run every command in a bubblewrap sandbox; without it commands run as the server's user. */
   isolation?: LocalIsolationOptions;
+  /** What one isolated command may use of the host (tests make them small); DEFAULT_SANDBOX_LIMITS by default. */
+  limits?: Partial<SandboxLimits>;
 }
 
 export interface LocalIsolationOptions extends IsolationOptions {
@@ -50,8 +56,9 @@ interface Settings {
   path: string;
   killGraceMs: number;
   maxOutputBytes: number;
-  /** Set once the first sandbox is made (isolated providers only). */
-  isolated?: { isolation: Isolation; sockets: NetworkSockets };
+  limits: SandboxLimits;
+  /** Set once the first sandbox is made (isolated providers only); cgroups where this process may make them. */
+  isolated?: { isolation: Isolation; sockets: NetworkSockets; cgroups: PidsCgroups | undefined };
 }
 
 /** The model gateway as commands in an isolated local sandbox reach it: the sandbox's own loopback. */
@@ -69,6 +76,7 @@ export function createLocalSandboxProvider(options: LocalSandboxProviderOptions)
     path: options.path ?? [...new Set([path.dirname(process.execPath), ...SYSTEM_PATH])].join(path.delimiter),
     killGraceMs: options.killGraceMs ?? DEFAULT_KILL_GRACE_MS,
     maxOutputBytes: options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES,
+    limits: checkLimits({ ...DEFAULT_SANDBOX_LIMITS, ...options.limits }),
   };
   let preparing: Promise<void> | undefined;
   const isolation = options.isolation;
@@ -85,6 +93,7 @@ export function createLocalSandboxProvider(options: LocalSandboxProviderOptions)
       settings.isolated = {
         isolation: await prepareIsolation(isolation, stateDir),
         sockets: { gateway: gateway?.socketPath, egress: egressSocket },
+        cgroups: await openPidsCgroups(),
       };
       settings.path = settings.isolated.isolation.path;
     })().catch((error: unknown) => {
@@ -161,7 +170,10 @@ class LocalSandbox implements Sandbox {
     const network = options.network ?? "none";
     const isolated = this.settings.isolated;
     const env = { ...this.baseEnvironment(), ...(network === "egress" ? proxyEnvironment() : {}), ...options.env };
-    const command = isolated ? isolated.isolation.wrap(argv, { runDir: this.dir, cwd, network, sockets: isolated.sockets, readOnly: options.readOnlyCheckout ? this.workdir : undefined }) : argv;
+    const { limits } = this.settings;
+    const wrapped = isolated ? isolated.isolation.wrap(argv, { runDir: this.dir, cwd, network, sockets: isolated.sockets, readOnly: options.readOnlyCheckout ? this.workdir : undefined, limits }) : argv;
+    const cgroup = await isolated?.cgroups?.create(limits.maxProcesses);
+    const command = cgroup ? cgroup.join(wrapped) : wrapped;
     const result = await runProcess(command, {
       cwd,
       env,
@@ -172,7 +184,8 @@ class LocalSandbox implements Sandbox {
       killGraceMs: this.settings.killGraceMs,
       maxOutputBytes: this.settings.maxOutputBytes,
       sessions: this.sessions,
-    });
+      ...(isolated ? { limits: this.limitWatch(cgroup) } : {}),
+    }).finally(() => cgroup?.remove());
     // Killed while it ran: its result is an artefact of the kill, not the command's own.
     this.assertAlive();
     return isolated ? reportMissingProgram(result) : result;
@@ -215,6 +228,23 @@ class LocalSandbox implements Sandbox {
     await rm(this.dir, { recursive: true, force: true });
   }
 
+  /**
+   * The limits of an isolated command as the watchdog sees them: a fork refused by its cgroup, or
+   * (without one) as many tasks in its session as RLIMIT_NPROC allows; the disk's reserve.
+   */
+  private limitWatch(cgroup: PidsCgroup | undefined): LimitWatch {
+    const { limits } = this.settings;
+    return {
+      everyMs: LIMIT_WATCH_MS,
+      check: async (session) => {
+        const full = cgroup ? await cgroup.reachedLimit() : ((await countSessionTasks(session)) ?? 0) >= limits.maxProcesses;
+        return full ? processLimitNote(limits) : diskReserveNote(this.dir, limits);
+      },
+      // The cgroup knows for sure that a fork was refused, even when the command shrugged it off.
+      explain: async (exitCode, stderr) => ((await cgroup?.reachedLimit()) ? processesRefusedNote(limits) : explainLimitExit(exitCode, stderr, limits)),
+    };
+  }
+
   /** The whole environment of a command, before the caller's additions: nothing is inherited. */
   private baseEnvironment(): Record<string, string> {
     return {
@@ -238,9 +268,9 @@ function proxyEnvironment(): Record<string, string> {
   return { HTTP_PROXY: EGRESS_PROXY_URL, HTTPS_PROXY: EGRESS_PROXY_URL, http_proxy: EGRESS_PROXY_URL, https_proxy: EGRESS_PROXY_URL, NO_PROXY: "", no_proxy: "" };
 }
 
-/** bwrap reports a program it cannot find its own way; callers expect the shell's 127. */
+/** bwrap and prlimit (which starts the command inside) report a missing program their own way; callers expect the shell's. */
 function reportMissingProgram(result: ExecResult): ExecResult {
-  const missing = /^bwrap: execvp (.+): No such file or directory\n?$/.exec(result.stderr);
-  if (result.exitCode !== 1 || !missing) return result;
+  const missing = /^(?:bwrap: execvp|prlimit: failed to execute) (.+): No such file or directory\n?$/.exec(result.stderr);
+  if ((result.exitCode !== 1 && result.exitCode !== NOT_FOUND_EXIT_CODE) || !missing) return result;
   return { ...result, exitCode: NOT_FOUND_EXIT_CODE, stderr: `${missing[1]}: command not found\n` };
 }

@@ -19,6 +19,7 @@ interface ProcEntry {
   pid: number;
   state: string;
   session: number;
+  threads: number;
 }
 
 /** Every process on the host, from /proc; undefined where there is no /proc (macOS). */
@@ -36,7 +37,7 @@ async function readProcTable(): Promise<ProcEntry[] | undefined> {
     }
     // "pid (comm) state ppid pgrp session …"; comm may itself contain spaces and parentheses.
     const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    entries.push({ pid: Number(name), state: fields[0] ?? "", session: Number(fields[3]) });
+    entries.push({ pid: Number(name), state: fields[0] ?? "", session: Number(fields[3]), threads: Number(fields[17]) || 1 });
   }
   return entries;
 }
@@ -61,6 +62,12 @@ export async function isSessionRunning(sessionId: number): Promise<boolean> {
   const table = await readProcTable();
   if (!table) return signal(-sessionId, 0);
   return table.some((entry) => entry.session === sessionId && entry.state !== "Z");
+}
+
+/** How many tasks (processes and their threads) of the session are alive; undefined without /proc. */
+export async function countSessionTasks(sessionId: number): Promise<number | undefined> {
+  const table = await readProcTable();
+  return table?.reduce((sum, entry) => (entry.session === sessionId && entry.state !== "Z" ? sum + entry.threads : sum), 0);
 }
 
 async function signalSession(sessionId: number, name: NodeJS.Signals): Promise<void> {
