@@ -5,7 +5,7 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { PostHog } from "posthog-node";
-import { Probot, type ProbotOctokit } from "probot";
+import { Probot, ProbotOctokit } from "probot";
 import { pino } from "pino";
 import { createAgentRuntime } from "./agent/create-agent-runtime.ts";
 import type { Config } from "./config.ts";
@@ -25,6 +25,7 @@ import { createLocalFlagChecker, createPostHogFlagChecker, type FlagChecker } fr
 import type { Orchestrator } from "./tasks/orchestrator.ts";
 import { createPipelineActivities } from "./activities/create-activities.ts";
 import type { GitHubClients } from "./github/github-clients.ts";
+import { withGitHubFaultHandling } from "./github/github-octokit.ts";
 import type { RepositoryHost } from "./stage-work/repository-host.ts";
 import { createGitHubProgress } from "./activities/github-progress.ts";
 import { createGitHubRepositoryHost } from "./repository-host/github-repository-host.ts";
@@ -59,7 +60,7 @@ export interface ComposeDeps {
 /** The GitHub App's own clients for the control plane, when the app is configured. */
 export function createGitHubClients(config: Config, privateKey: string | undefined, Octokit?: typeof ProbotOctokit): GitHubClients | undefined {
   if (!config.github.appId || !privateKey) return undefined;
-  const probot = new Probot({ appId: config.github.appId, privateKey, baseUrl: config.github.apiUrl, log: pino({ level: "silent" }), ...(Octokit ? { Octokit } : {}) });
+  const probot = new Probot({ appId: config.github.appId, privateKey, baseUrl: config.github.apiUrl, log: pino({ level: "silent" }), Octokit: withGitHubFaultHandling(Octokit ?? ProbotOctokit) });
   return { auth: (installationId?: number) => probot.auth(installationId) };
 }
 

@@ -4,13 +4,14 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { EmitterWebhookEvent } from "@octokit/webhooks";
-import { Probot, Server, type ProbotOctokit } from "probot";
+import { Probot, ProbotOctokit, Server } from "probot";
 import { createGitHubApp } from "./app/create-github-app.ts";
 import { createSetupFlow } from "./app/setup-flow.ts";
 import { createWebhookIngress, type DeliveryStore } from "./app/webhook-ingress.ts";
 import { startWebhookProxy } from "./app/webhook-proxy.ts";
 import { createApi } from "./api/create-api.ts";
 import { createApiHandler } from "./api/node-handler.ts";
+import { withGitHubFaultHandling } from "./github/github-octokit.ts";
 import { createModelGateway } from "./gateway/create-model-gateway.ts";
 import type { Config } from "./config.ts";
 import { openDatabase, type Database } from "./db/open-database.ts";
@@ -79,7 +80,7 @@ export async function startServer(config: Config, log: Logger, overrides: Server
         flags,
         log,
         ...(overrides.stageWork ? { stageWork: overrides.stageWork } : {}),
-        ...(overrides.Octokit ? { Octokit: overrides.Octokit } : {}),
+        Octokit: withGitHubFaultHandling(overrides.Octokit ?? ProbotOctokit),
       }, overrides.reconciler ? { reconciler: overrides.reconciler } : {});
   const orchestrator = overrides.orchestrator ?? engine!.orchestrator;
   const tasks = createTasksService({ db: database.prisma, flags, orchestrator, log: log.child({ name: "tasks" }) });
@@ -113,7 +114,7 @@ export async function startServer(config: Config, log: Logger, overrides: Server
       secret: config.github.webhookSecret ?? "not configured",
       baseUrl: config.github.apiUrl,
       log: log.child({ name: "probot" }),
-      ...(overrides.Octokit ? { Octokit: overrides.Octokit } : {}),
+      Octokit: withGitHubFaultHandling(overrides.Octokit ?? ProbotOctokit),
     }),
   });
   await server.load((app) => {

@@ -33,8 +33,24 @@ export function validationResponse(c: Context, error: z.ZodError, where: "body" 
 /** What a client that met a failure worth retrying (a dependency down) is told to wait, in seconds. */
 const retryAfterSeconds = "5";
 
+/**
+ * Prisma re-wraps an error thrown beneath it into its own, keeping only the code: the pool's
+ * "no free connection" (db/open-database.ts) arrives as a Prisma error with this code, and is
+ * a 503 worth retrying, answered fast rather than after a hang.
+ */
+const databaseBusyCode = "database_busy";
+
+function isDatabaseBusy(error: Error): boolean {
+  return (error as { code?: unknown }).code === databaseBusyCode && !(error instanceof AppError);
+}
+
 export function handleError(log: Logger) {
   return (error: Error, c: Context) => {
+    if (isDatabaseBusy(error)) {
+      log.warn({ method: c.req.method, path: c.req.path }, "no free database connection: answered 503");
+      c.header("Retry-After", retryAfterSeconds);
+      return errorResponse(c, 503, databaseBusyCode, "the service is busy; try again shortly");
+    }
     if (error instanceof AppError) {
       if (isRetryable(error)) c.header("Retry-After", retryAfterSeconds);
       return errorResponse(c, error.status as ContentfulStatusCode, error.code, error.message, error.field);

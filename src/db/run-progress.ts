@@ -59,9 +59,11 @@ export async function recordRunFinished(db: Db, end: RunEnd): Promise<void> {
   await db.$transaction(async (tx) => {
     // A failed run stays failed: a late end from an engine the reconciler gave up on (e.g. the
     // cancel it sent), or a repeated finish, changes neither the run nor its task, which may
-    // have a newer run by then.
+    // have a newer run by then. So does a cancelled one: a step that finished just as the cancel
+    // came in ends its run "completed" late, and must not undo the cancel (only the engine's own
+    // cancelled end, repeated, still records its event).
     const ended = await tx.taskRun.updateMany({
-      where: { id: runId, status: { not: "failed" } },
+      where: { id: runId, status: status === "cancelled" ? { not: "failed" } : { notIn: ["failed", "cancelled"] } },
       data: { status, finishedAt: new Date(), error: end.error, completionNote: end.completionNote },
     });
     if (ended.count === 0) return;

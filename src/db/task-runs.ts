@@ -28,8 +28,11 @@ export async function listRunsOfTask(db: Tx, taskId: string): Promise<TaskRun[]>
   return db.taskRun.findMany({ where: { taskId }, orderBy: { attempt: "asc" } });
 }
 
+const stillActive: readonly RunStatus[] = ["queued", "running"];
+
+/** Ends the runs that are still active; one that ended meanwhile (a completion that won the race) keeps its end. */
 export async function finishRuns(db: Tx, runIds: string[], status: RunStatus, finishedAt: Date): Promise<void> {
-  await db.taskRun.updateMany({ where: { id: { in: runIds } }, data: { status, finishedAt } });
+  await db.taskRun.updateMany({ where: { id: { in: runIds }, status: { in: [...stillActive] } }, data: { status, finishedAt } });
 }
 
 /** Which engine took the run, and its id there. */
