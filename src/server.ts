@@ -7,7 +7,7 @@ import type { EmitterWebhookEvent } from "@octokit/webhooks";
 import { Probot, ProbotOctokit, Server } from "probot";
 import { createGitHubApp } from "./app/create-github-app.ts";
 import { createSetupFlow } from "./app/setup-flow.ts";
-import { createWebhookIngress, type DeliveryStore } from "./app/webhook-ingress.ts";
+import { createWebhookIngress, type DeliveryStore, type WebhookIngressDeps } from "./app/webhook-ingress.ts";
 import { startWebhookProxy } from "./app/webhook-proxy.ts";
 import { createApi } from "./api/create-api.ts";
 import { createApiHandler } from "./api/node-handler.ts";
@@ -51,6 +51,8 @@ export interface ServerOverrides {
    * one that records only the id). It is given the database and the handlers.
    */
   deliveryStore?: (parts: { database: Database; handle: (event: InboxEvent) => Promise<void> }) => DeliveryStore;
+  /** The webhook ingress's body limits, and a meter of the body bytes it reads (tests). */
+  ingress?: Pick<WebhookIngressDeps, "limits" | "meter">;
 }
 
 export interface RunningServer {
@@ -80,7 +82,7 @@ export async function startServer(config: Config, log: Logger, overrides: Server
         flags,
         log,
         ...(overrides.stageWork ? { stageWork: overrides.stageWork } : {}),
-        Octokit: withGitHubFaultHandling(overrides.Octokit ?? ProbotOctokit),
+        ...(overrides.Octokit ? { Octokit: overrides.Octokit } : {}),
       }, overrides.reconciler ? { reconciler: overrides.reconciler } : {});
   const orchestrator = overrides.orchestrator ?? engine!.orchestrator;
   const tasks = createTasksService({ db: database.prisma, flags, orchestrator, log: log.child({ name: "tasks" }) });
@@ -133,6 +135,7 @@ export async function startServer(config: Config, log: Logger, overrides: Server
     secret: configured ? config.github.webhookSecret : undefined,
     store: overrides.deliveryStore?.({ database, handle }) ?? inbox,
     log: log.child({ name: "ingress" }),
+    ...overrides.ingress,
   });
   server.addHandler(ingress.handle);
   server.addHandler(createApiHandler(api, config.github.webhookPath));

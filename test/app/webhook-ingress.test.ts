@@ -1,10 +1,16 @@
 // The webhook ingress through the real server: signatures, malformed and oversized bodies,
 // unknown events, and dedupe of redelivered and concurrent copies.
+import { randomUUID } from "node:crypto";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import nock from "nock";
+import { pino } from "pino";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { createWebhookIngress } from "../../src/app/webhook-ingress.ts";
 import { issuesLabeled, installationEvent } from "../fixtures/webhooks.ts";
 import { testDatabases } from "../helpers/databases.ts";
-import { allowOnlyLocalhost, deliver, GitHubMock, githubAppEnv, sign, TestOctokit } from "../helpers/github.ts";
+import { allowOnlyLocalhost, deliver, GitHubMock, githubAppEnv, sign, TestOctokit, webhookSecret } from "../helpers/github.ts";
+import { answerBeforeBody, openWebhookRequest } from "../helpers/raw-webhook-request.ts";
 import { startTestServer, type TestServer } from "../helpers/server.ts";
 
 describe.each(testDatabases)("webhook ingress on %s", (kind) => {
@@ -44,10 +50,26 @@ describe.each(testDatabases)("webhook ingress on %s", (kind) => {
     expect((await deliver(server.url, { event: "issues", payload: {}, headers: { "x-github-delivery": "" } })).status).toBe(400);
   });
 
-  it("refuses a body over 25 MB with 413 without crashing", async () => {
-    const res = await deliver(server.url, { event: "issues", payload: null, rawBody: JSON.stringify({ blob: "x".repeat(26 * 1024 * 1024) }) });
-    expect(res.status).toBe(413);
+  it("refuses a body over 25 MB with 413 from its Content-Length, and closes the connection", async () => {
+    const body = JSON.stringify({ blob: "x".repeat(26 * 1024 * 1024) });
+    const req = openWebhookRequest(`${server.url}/api/github/webhooks`, {
+      "content-type": "application/json",
+      "content-length": String(body.length),
+      "x-github-event": "issues",
+      "x-github-delivery": randomUUID(),
+      "x-hub-signature-256": sign(body),
+    });
+    const answer = await answerBeforeBody(req);
+    expect(answer.status).toBe(413);
+    expect(answer.headers.connection).toBe("close");
+    await req.closed;
     expect((await fetch(`${server.url}/health`)).status).toBe(200);
+  });
+
+  it("refuses a delivery that is not application/json with 415", async () => {
+    const res = await deliver(server.url, { event: "issues", payload: issuesLabeled("task"), headers: { "content-type": "text/plain" } });
+    expect(res.status).toBe(415);
+    expect(await server.db.prisma.task.count()).toBe(0);
   });
 
   it("answers unknown events and actions with 2xx and does nothing", async () => {
@@ -111,6 +133,31 @@ describe("webhook ingress without a configured app", () => {
       expect(await server.db.prisma.webhookDelivery.count()).toBe(0);
     } finally {
       await server.close();
+    }
+  });
+});
+
+describe("webhook ingress whose store fails", () => {
+  it("answers 500 once the body was read, rather than leaving GitHub waiting", async () => {
+    const ingress = createWebhookIngress({
+      path: "/hooks",
+      secret: webhookSecret,
+      store: { store: () => Promise.reject(new Error("database down")), accepted: () => undefined },
+      log: pino({ level: "silent" }),
+    });
+    const http = createServer((req, res) => void ingress.handle(req, res));
+    await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve));
+    try {
+      const body = JSON.stringify(issuesLabeled("task"));
+      const res = await fetch(`http://127.0.0.1:${(http.address() as AddressInfo).port}/hooks`, {
+        method: "POST",
+        headers: { "content-type": "application/json", "x-github-event": "issues", "x-github-delivery": randomUUID(), "x-hub-signature-256": sign(body) },
+        body,
+      });
+      expect(res.status).toBe(500);
+      expect(await res.json()).toEqual({ error: { code: "internal", message: "internal error" } });
+    } finally {
+      await new Promise((resolve) => http.close(resolve));
     }
   });
 });

@@ -7,6 +7,7 @@ import path from "node:path";
 import { pino } from "pino";
 import type { ProbotOctokit } from "probot";
 import { loadConfig } from "../../src/config.ts";
+import type { WebhookIngressDeps } from "../../src/app/webhook-ingress.ts";
 import type { InboxOptions } from "../../src/inbox/index.ts";
 import type { StageWork } from "../../src/stage-work/stage-work.ts";
 import type { FlagChecker } from "../../src/tasks/feature-flags.ts";
@@ -51,6 +52,8 @@ export interface TestServerOptions {
   engine?: "embedded";
   /** The webhook inbox's lease, retry pauses and poll. */
   inbox?: Partial<InboxOptions>;
+  /** The webhook ingress's body limits and meter. */
+  ingress?: Pick<WebhookIngressDeps, "limits" | "meter">;
 }
 
 export async function startTestServer(kind: TestDatabaseKind, options: TestServerOptions = {}): Promise<TestServer & { orchestrator: Orchestrator | RecordingOrchestrator }> {
@@ -66,6 +69,7 @@ export async function startTestServer(kind: TestDatabaseKind, options: TestServe
     ...(options.Octokit ? { Octokit: options.Octokit } : {}),
     ...(options.envFile ? { envFile: options.envFile } : {}),
     ...(options.inbox ? { inbox: options.inbox } : {}),
+    ...(options.ingress ? { ingress: options.ingress } : {}),
   });
   return {
     ...server,
