@@ -67,7 +67,7 @@ const importDirection = Object.entries(rooms).map(([room, allowed]) => {
 export { rooms };
 
 export default tseslint.config(
-  { ignores: ["node_modules/", "src/generated/", ".data/", "coverage/"] },
+  { ignores: ["node_modules/", "src/generated/", ".data/", "coverage/", ".tools/"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

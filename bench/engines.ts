@@ -72,7 +72,7 @@ async function main(): Promise<number> {
   // An address from the environment would measure someone else's server: only a CLI this bench starts.
   const server = findTemporalServer({ PATH: process.env["PATH"] });
   if (server?.kind !== "cli") {
-    console.error("bench:engines: no Temporal CLI to start a dev server with: put `temporal` on PATH, or run `node scripts/ensure-temporal.mjs` (installs it into .tools/bin)");
+    console.error("bench:engines: no Temporal CLI to start a dev server with: put `temporal` on PATH, or run `node scripts/ensure-tools.mjs` (installs it into .tools/bin)");
     return 1;
   }
 

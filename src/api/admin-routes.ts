@@ -4,6 +4,7 @@ import type { WebhookInbox } from "../inbox/index.ts";
 import type { TasksService } from "../tasks/service.ts";
 import { requireAdminToken } from "./auth.ts";
 import { ErrorSchema, listQueryFrom, ListTasksQuerySchema, TaskDetailSchema, TaskPageSchema, TaskRefParamsSchema, TaskSchema } from "./schemas.ts";
+import { transportErrors } from "./transport-errors.ts";
 import { validationHook } from "./validation-hook.ts";
 
 const security = [{ adminToken: [] }];
@@ -15,6 +16,7 @@ const errors = {
   404: json(ErrorSchema, "No such team, task or delivery"),
   409: json(ErrorSchema, "Conflicts with existing data"),
   422: json(ErrorSchema, "Refers to something that does not fit"),
+  ...transportErrors,
 };
 const TeamParams = z.object({ team: z.string().min(1).max(200).openapi({ param: { name: "team", in: "path" }, description: "Team id or name" }) });
 

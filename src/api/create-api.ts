@@ -8,6 +8,7 @@ import type { TasksService } from "../tasks/service.ts";
 import { createAdminRoutes } from "./admin-routes.ts";
 import { errorResponse, handleError } from "./http-errors.ts";
 import { createTaskRoutes } from "./task-routes.ts";
+import { maxBodyBytes } from "./transport-errors.ts";
 
 export interface ApiDeps {
   tasks: TasksService;
@@ -19,9 +20,6 @@ export interface ApiDeps {
   database: "postgres" | "pglite";
   version: string;
 }
-
-/** Request bodies above this are refused with 413 before they are read in full. */
-export const maxBodyBytes = 1024 * 1024;
 
 export function createApi(deps: ApiDeps) {
   const app = new OpenAPIHono();

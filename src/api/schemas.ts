@@ -16,8 +16,8 @@ export const ErrorSchema = z
   })
   .openapi("Error");
 
-// PostgreSQL cannot store NUL in text; refuse it here as bad input rather than fail later.
-const text = (max: number) => z.string().trim().min(1).max(max).refine((value) => !value.includes("\u0000"), "must not contain NUL characters");
+// NUL characters, which PostgreSQL cannot store, are refused for every field by validation-hook.ts.
+const text = (max: number) => z.string().trim().min(1).max(max);
 
 export const CreateTaskBodySchema = z
   .strictObject({

@@ -3,6 +3,7 @@ import { createHash } from "node:crypto";
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import type { TasksService } from "../tasks/service.ts";
 import { requireTeamKey, type TeamEnv } from "./auth.ts";
+import { transportErrors } from "./transport-errors.ts";
 import { validationHook } from "./validation-hook.ts";
 import {
   CreateTaskBodySchema,
@@ -25,6 +26,7 @@ const errors = {
   404: json(ErrorSchema, "No such task in this team"),
   409: json(ErrorSchema, "Conflicts with the task's state or an earlier request"),
   422: json(ErrorSchema, "Refers to something that does not fit (user, repository, workflow, stage)"),
+  ...transportErrors,
 };
 const jsonBody = <T extends z.ZodType>(schema: T) => ({ body: { content: { "application/json": { schema } }, required: true } });
 

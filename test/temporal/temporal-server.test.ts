@@ -22,7 +22,7 @@ describe("findTemporalServer", () => {
     expect(findTemporalServer({ TEMPORAL_TEST_ADDRESS: "127.0.0.1:7233", PATH: dir }, localCli)).toEqual({ kind: "existing", address: "127.0.0.1:7233" });
   });
 
-  it("then the CLI on PATH, then the one scripts/ensure-temporal.mjs installed", () => {
+  it("then the CLI on PATH, then the one scripts/ensure-tools.mjs installed", () => {
     expect(findTemporalServer({ PATH: pathDir }, localCli)).toEqual({ kind: "cli", path: path.join(pathDir, "temporal") });
     expect(findTemporalServer({ PATH: absent }, localCli)).toEqual({ kind: "cli", path: localCli });
     expect(findTemporalServer({ PATH: absent }, absent)).toBeUndefined();

@@ -1,5 +1,5 @@
 // Where the Temporal workflow tests find a server: TEMPORAL_TEST_ADDRESS, else the `temporal` CLI
-// on PATH or in .tools/bin (scripts/ensure-temporal.mjs puts it there; the SDK's own createLocal()
+// on PATH or in .tools/bin (scripts/ensure-tools.mjs puts it there; the SDK's own createLocal()
 // would download one, which cannot work offline). Without one the tests skip and say why — except
 // on CI, where a missing server must fail them rather than let them pass unseen.
 import { accessSync, constants } from "node:fs";
@@ -12,7 +12,7 @@ export type TemporalServer = { kind: "existing"; address: string } | { kind: "cl
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 export const toolsCli = path.join(repoRoot, ".tools", "bin", "temporal");
 
-export const missingReason = "no Temporal server: set TEMPORAL_TEST_ADDRESS, put the temporal CLI on PATH, or run `node scripts/ensure-temporal.mjs`";
+export const missingReason = "no Temporal server: set TEMPORAL_TEST_ADDRESS, put the temporal CLI on PATH, or run `node scripts/ensure-tools.mjs`";
 
 function executable(file: string): boolean {
   try {
