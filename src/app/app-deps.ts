@@ -1,4 +1,5 @@
 import type { Context } from "probot";
+import { writeHint } from "../github/write-hint.ts";
 import type { Logger } from "../lib/logger.ts";
 import type { TasksService } from "../tasks/service.ts";
 
@@ -26,5 +27,6 @@ export interface IssueRef {
 export const taskUrl = (deps: Pick<AppDeps, "publicUrl">, taskId: string): string => `${deps.publicUrl}/api/tasks/${taskId}`;
 
 export async function replyOnIssue(octokit: Octokit, issue: IssueRef, body: string): Promise<void> {
-  await octokit.rest.issues.createComment({ ...issue, body });
+  // An answer to someone's command (or a refusal): it goes before any running task's progress.
+  await octokit.rest.issues.createComment({ ...issue, body, ...writeHint("acknowledge") });
 }

@@ -2,6 +2,7 @@
 // pull request: `/task <instructions>` asks for a follow-up run on the same branch and PR, and
 // the other commands act on that task.
 import type { Context } from "probot";
+import { writeHint } from "../github/write-hint.ts";
 import { AppError } from "../lib/errors.ts";
 import type { TaskView } from "../tasks/task-view.ts";
 import { replyOnIssue, taskUrl, type AppDeps } from "./app-deps.ts";
@@ -18,7 +19,7 @@ export async function handleIssueCommentCreated(deps: AppDeps, context: CommentC
   const command = parseTaskCommand(payload.comment.body ?? "", deps.command);
   if (!command) return;
   const react = async () => {
-    await context.octokit.rest.reactions.createForIssueComment({ ...context.repo(), comment_id: payload.comment.id, content: "eyes" });
+    await context.octokit.rest.reactions.createForIssueComment({ ...context.repo(), comment_id: payload.comment.id, content: "eyes", ...writeHint("acknowledge") });
   };
   const pullRequest = payload.issue.pull_request;
   if (command.kind === "create" && !pullRequest) {

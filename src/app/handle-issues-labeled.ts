@@ -1,4 +1,5 @@
 import type { Context } from "probot";
+import { writeHint } from "../github/write-hint.ts";
 import type { AppDeps } from "./app-deps.ts";
 import { issueTriggerFrom, startIssueTask } from "./start-issue-task.ts";
 
@@ -11,7 +12,7 @@ export async function handleIssuesLabeled(deps: AppDeps, context: Context<"issue
     ...issueTriggerFrom(context, payload.installation.id),
     source: "label",
     react: async () => {
-      await context.octokit.rest.reactions.createForIssue({ ...context.issue(), content: "eyes" });
+      await context.octokit.rest.reactions.createForIssue({ ...context.issue(), content: "eyes", ...writeHint("acknowledge") });
     },
   });
 }

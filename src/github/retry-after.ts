@@ -2,8 +2,10 @@
 // limit's reset) and try again, a bounded number of times. Probot's own handlers do not retry a
 // secondary limit at all, and Octokit's retry plugin answers a 429 after 1, 4 and 9 seconds
 // whatever GitHub said, so both are switched off for these answers and this plugin does the
-// waiting instead, outside them, so a retried request goes through auth and the write queue again.
+// waiting instead, outside them, so a retried request goes through auth again. Writes of an
+// installation client are the write scheduler's (schedule-writes.ts): it does their waiting.
 import type { ProbotOctokit } from "probot";
+import { isScheduledWrite } from "./scheduled-writes.ts";
 
 /** An Octokit plugin, typed through Probot (which is what brings Octokit in). */
 export type OctokitPlugin = Parameters<typeof ProbotOctokit.plugin>[0];
@@ -52,6 +54,8 @@ export function rateLimitWaitSeconds(error: unknown, nowMs: number): number | un
 export const retryAfter: OctokitPlugin = (octokit, options) => {
   const settings: RetryAfterSettings = { ...defaults, ...(options["retryAfter"] as RetryAfterOptions | undefined) };
   octokit.hook.wrap("request", async (request, requestOptions) => {
+    // The write scheduler waits for its writes itself, pausing the installation's whole queue.
+    if (isScheduledWrite(requestOptions)) return request(requestOptions);
     for (let retries = 0; ; retries += 1) {
       try {
         return await request(requestOptions);

@@ -13,6 +13,7 @@ import { createGitHubClients } from "../../src/compose.ts";
 import { loadConfig } from "../../src/config.ts";
 import { openOrReusePullRequest } from "../../src/github/pull-requests.ts";
 import type { RetryAfterOptions } from "../../src/github/retry-after.ts";
+import { createWriteSchedulers } from "../../src/github/write-scheduler.ts";
 import { fakeAgentCommand } from "../fixtures/fake-agent.ts";
 import { installationEvent } from "../fixtures/webhooks.ts";
 import { createWorld, destroyWorld, label, waitForRun, type World } from "../e2e/world.ts";
@@ -26,10 +27,22 @@ let installationId = 4000;
 const repoPath = "/repos/posthog/posthog";
 const config = loadConfig({ ...githubAppEnv, TASKS_DATA_DIR: "/tmp/tasks-github-faults-unused" });
 
-/** Production's Octokit with one change: the rate-limit wait is recorded instead of slept. */
+/**
+ * Production's Octokit with one change: the rate-limit wait is recorded instead of slept, for reads
+ * (retry-after.ts) and for writes (the write scheduler, whose clock moves on by what it "slept").
+ */
 function recordingOctokit(waits: number[]): typeof ProbotOctokit {
   const retryAfter: RetryAfterOptions = { sleep: async (ms) => void waits.push(ms) };
-  return ProbotOctokit.defaults((options: Record<string, unknown>) => ({ ...options, retryAfter }));
+  const start = Date.now();
+  let slept = 0;
+  const writeSchedulers = createWriteSchedulers({
+    now: () => start + slept,
+    sleep: async (ms) => {
+      waits.push(ms);
+      slept += ms;
+    },
+  });
+  return ProbotOctokit.defaults((options: Record<string, unknown>) => ({ ...options, retryAfter, writeSchedulers }));
 }
 
 /** The control plane's client for the installation, as an activity gets it. */

@@ -7,6 +7,7 @@
 // comment request: a process killed then is caught in the middle of its handler.
 import { createServer, request, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { performance } from "node:perf_hooks";
 
 type Json = Record<string, unknown>;
 
@@ -15,6 +16,10 @@ export interface FakeGitHubCall {
   /** Without /api/v3 and without the query. */
   path: string;
   body: Json;
+  /** performance.now() when it arrived (a benchmark's clock, same process). */
+  at?: number;
+  /** The status it was answered with, once answered. */
+  status?: number;
 }
 
 interface Comment {
@@ -51,6 +56,13 @@ export interface FakeGitHubOptions {
   roles?: Record<string, string>;
   /** Base URL of a git HTTP server that answers everything outside /api/v3. */
   gitRemote?: string;
+  /**
+   * GitHub's secondary rate limit: content-creating requests (POST/PATCH/PUT/DELETE other than
+   * token mints) per rolling minute per installation, told apart by the token they carry. Beyond
+   * it a request gets 403 "You have exceeded a secondary rate limit" with `retry-after` set to the
+   * seconds until a slot frees, and is neither answered nor recorded in `calls`.
+   */
+  secondaryLimitPerMinute?: number;
 }
 
 export interface FakeGitHubServer {
@@ -62,6 +74,8 @@ export interface FakeGitHubServer {
   readonly checkRuns: FakeCheckRun[];
   readonly pulls: FakePullRequest[];
   holdComments: boolean;
+  /** Requests refused by `secondaryLimitPerMinute` (not in `calls`). */
+  readonly refused: FakeGitHubCall[];
   callsTo(method: string, path: RegExp): FakeGitHubCall[];
   close(): Promise<void>;
 }
@@ -90,13 +104,41 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
   const held = new Set<ServerResponse>();
   const token = options.token ?? "ghs_fake";
   let nextId = 1000;
+  const refused: FakeGitHubCall[] = [];
+  /** When each accepted content-creating request was answered, by token (one per installation). */
+  const writesByToken = new Map<string, number[]>();
+
+  /** Seconds until the caller may write again, or 0 when this write is within the limit (and counted). */
+  function secondaryRetryAfter(req: IncomingMessage, method: string, path: string): number {
+    const limit = options.secondaryLimitPerMinute;
+    if (limit === undefined || method === "GET" || method === "HEAD") return 0;
+    if (/^\/app\/installations\/\d+\/access_tokens$/.test(path) || path === "/installation/token") return 0;
+    const key = req.headers.authorization ?? "";
+    const now = Date.now();
+    const recent = (writesByToken.get(key) ?? []).filter((at) => at > now - 60_000);
+    writesByToken.set(key, recent);
+    if (recent.length < limit) {
+      recent.push(now);
+      return 0;
+    }
+    return Math.max(1, Math.ceil((recent[0]! + 60_000 - now) / 1000));
+  }
 
   async function answer(req: IncomingMessage, res: ServerResponse, state: FakeGitHubServer): Promise<void> {
     const method = req.method ?? "GET";
     const url = new URL((req.url ?? "").replace(/^\/api\/v3/, ""), "http://fake");
     const path = url.pathname;
     const body = await readJson(req);
-    calls.push({ method, path, body });
+    const retryAfter = secondaryRetryAfter(req, method, path);
+    if (retryAfter > 0) {
+      refused.push({ method, path, body });
+      return void res
+        .writeHead(403, { "content-type": "application/json", "retry-after": String(retryAfter) })
+        .end(JSON.stringify({ message: "You have exceeded a secondary rate limit", documentation_url: "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api" }));
+    }
+    calls.push({ method, path, body, at: performance.now() });
+    const call = calls.at(-1)!;
+    res.on("finish", () => (call.status = res.statusCode));
     const reply = (status: number, json: unknown): void => void res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(json));
     const issue = Number(/\/issues\/(\d+)\/comments$/.exec(path)?.[1]);
     const repo = /^\/repos\/([^/]+\/[^/]+)/.exec(path)?.[1];
@@ -176,6 +218,8 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
     }
     if (method === "PATCH" && /^\/repos\/[^/]+\/[^/]+\/pulls\/\d+$/.test(path)) return reply(200, {});
     if (method === "POST" && /^\/repos\/[^/]+\/[^/]+\/issues\/\d+\/labels$/.test(path)) return reply(200, []);
+    // A branch deleted through the API (the branch itself lives in `gitRemote`, which the app pushes to).
+    if (method === "DELETE" && /^\/repos\/[^/]+\/[^/]+\/git\/refs\/heads\/.+$/.test(path)) return void res.writeHead(204).end();
     reply(404, { message: `the fake GitHub has no ${method} ${path}` });
   }
 
@@ -188,6 +232,7 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
     checkRuns,
     pulls,
     holdComments: false,
+    refused,
     callsTo: (method, path) => calls.filter((call) => call.method === method && path.test(call.path)),
     close: () =>
       new Promise<void>((resolve) => {

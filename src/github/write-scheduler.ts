@@ -1,0 +1,177 @@
+// GitHub's writes, one queue per installation: acknowledgements first, then a PR and its
+// bookkeeping, then progress; a queued progress update superseded by a newer one to the same place
+// is never sent; and GitHub's limits kept: at most 80 content-creating requests a rolling minute
+// per installation, spaced, and the installation's queue (only its own) paused for as long as
+// GitHub asks after a rate-limit answer. Octokit's throttling plugin instead has one queue per
+// installation that is first come, first served, so a new trigger's 👀 waited behind every running
+// task's progress.
+import { rateLimitWaitSeconds } from "./retry-after.ts";
+import type { WritePriority } from "./write-hint.ts";
+
+export interface WriteSchedulerSettings {
+  /** GitHub's secondary limit: about 80 content-creating requests a minute per installation. */
+  perMinute: number;
+  /** GitHub asks for about a second between writes; 750 ms keeps 80 a minute reachable. */
+  minSpacingMs: number;
+  /** Retries of one write after rate-limit answers. */
+  maxRateLimitRetries: number;
+  /** A longer wait than this is not waited for: the error goes up to the step's own retries. */
+  maxWaitSeconds: number;
+  now: () => number;
+  sleep: (ms: number) => Promise<void>;
+}
+
+export interface ScheduledWrite<T> {
+  priority: WritePriority;
+  /** Progress only: a queued write with the same key is superseded by this one. */
+  coalesceKey?: string;
+  send: () => Promise<T>;
+  /** Told when GitHub's rate-limit answer pauses the installation's queue before a retry. */
+  onRateLimited?: (waitSeconds: number, retry: number) => void;
+}
+
+/** Schedules the writes of every installation of the process. */
+export interface WriteSchedulers {
+  schedule<T>(installationId: number, write: ScheduledWrite<T>): Promise<T>;
+}
+
+const defaults: WriteSchedulerSettings = {
+  perMinute: 80,
+  // GitHub recommends about a second between writes; at 750 ms the 80-a-minute window, not the
+  // spacing, is what holds a backlog back, and a lone write is never delayed more than this.
+  minSpacingMs: 750,
+  maxRateLimitRetries: 3,
+  maxWaitSeconds: 15 * 60,
+  now: () => Date.now(),
+  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+};
+
+const windowMs = 60_000;
+/**
+ * Writes go one at a time (as GitHub asks), but a write that hangs must not stop the
+ * installation's queue for good: after this long the next write may go while it finishes.
+ */
+const slotHoldMs = 30_000;
+const priorities: readonly WritePriority[] = ["acknowledge", "publish", "progress"];
+
+interface Settle {
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
+}
+
+interface QueuedWrite {
+  write: ScheduledWrite<unknown>;
+  /** The callers waiting on this write: its own, and those of the writes it superseded. */
+  waiting: Settle[];
+  rateLimitRetries: number;
+}
+
+/** A fresh registry of per-installation queues (the process has one; tests make their own). */
+export function createWriteSchedulers(overrides: Partial<WriteSchedulerSettings> = {}): WriteSchedulers {
+  const settings: WriteSchedulerSettings = { ...defaults, ...overrides };
+  const queues = new Map<number, InstallationQueue>();
+  return {
+    schedule<T>(installationId: number, write: ScheduledWrite<T>): Promise<T> {
+      let queue = queues.get(installationId);
+      if (!queue) queues.set(installationId, (queue = new InstallationQueue(settings)));
+      return queue.add(write) as Promise<T>;
+    },
+  };
+}
+
+class InstallationQueue {
+  private readonly lanes = new Map<WritePriority, QueuedWrite[]>(priorities.map((priority) => [priority, []]));
+  /** Send times within the last minute, oldest first. */
+  private readonly sent: number[] = [];
+  private pausedUntil = 0;
+  private pumping = false;
+
+  constructor(private readonly settings: WriteSchedulerSettings) {}
+
+  add(write: ScheduledWrite<unknown>): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      const queued: QueuedWrite = { write, waiting: [{ resolve, reject }], rateLimitRetries: 0 };
+      const lane = this.lanes.get(write.priority)!;
+      const superseded = write.priority === "progress" && write.coalesceKey !== undefined ? lane.findIndex((other) => other.write.coalesceKey === write.coalesceKey) : -1;
+      if (superseded === -1) {
+        lane.push(queued);
+      } else {
+        // Latest state wins, in the older write's place, so an often-updated comment is not starved.
+        queued.waiting.unshift(...lane[superseded]!.waiting);
+        lane[superseded] = queued;
+      }
+      if (!this.pumping) void this.pump();
+    });
+  }
+
+  /** Sends one write at a time, highest priority first, until the queue is empty. */
+  private async pump(): Promise<void> {
+    this.pumping = true;
+    try {
+      while (this.hasWork()) {
+        const wait = this.readyAt() - this.settings.now();
+        // One sleep, then send: the wait is computed from GitHub's own figures, never polled.
+        if (wait > 0) await this.settings.sleep(wait);
+        // Picked after the wait, so a write that arrived meanwhile with a higher priority goes first.
+        const next = this.takeNext();
+        if (!next) return;
+        await this.sendHoldingSlot(next);
+      }
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  private readyAt(): number {
+    const window = this.sent;
+    while (window.length > 0 && window[0]! <= this.settings.now() - windowMs) window.shift();
+    const last = window.at(-1);
+    const spaced = last === undefined ? 0 : last + this.settings.minSpacingMs;
+    const windowFree = window.length >= this.settings.perMinute ? window[window.length - this.settings.perMinute]! + windowMs : 0;
+    return Math.max(this.pausedUntil, spaced, windowFree);
+  }
+
+  private hasWork(): boolean {
+    return [...this.lanes.values()].some((lane) => lane.length > 0);
+  }
+
+  private takeNext(): QueuedWrite | undefined {
+    for (const priority of priorities) {
+      const next = this.lanes.get(priority)!.shift();
+      if (next) return next;
+    }
+    return undefined;
+  }
+
+  private async sendHoldingSlot(queued: QueuedWrite): Promise<void> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const released = new Promise<void>((resolve) => (timer = setTimeout(resolve, slotHoldMs)));
+    try {
+      await Promise.race([this.send(queued), released]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private async send(queued: QueuedWrite): Promise<void> {
+    this.sent.push(this.settings.now());
+    try {
+      const result = await queued.write.send();
+      for (const caller of queued.waiting) caller.resolve(result);
+    } catch (error) {
+      const waitSeconds = rateLimitWaitSeconds(error, this.settings.now());
+      if (waitSeconds !== undefined && queued.rateLimitRetries < this.settings.maxRateLimitRetries && waitSeconds <= this.settings.maxWaitSeconds) {
+        // GitHub asked this installation to wait: pause its queue (others keep going) and retry
+        // this write first once the pause is over.
+        queued.rateLimitRetries += 1;
+        queued.write.onRateLimited?.(waitSeconds, queued.rateLimitRetries);
+        this.pausedUntil = Math.max(this.pausedUntil, this.settings.now() + waitSeconds * 1000);
+        this.lanes.get(queued.write.priority)!.unshift(queued);
+        // A write that outlasted its slot finds the queue perhaps drained and its pump gone.
+        if (!this.pumping) void this.pump();
+        return;
+      }
+      for (const caller of queued.waiting) caller.reject(error);
+    }
+  }
+}
