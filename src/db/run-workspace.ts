@@ -29,6 +29,11 @@ export async function saveRunCheckout(db: Tx, runId: string, checkout: { sandbox
   await db.taskRun.update({ where: { id: runId }, data: checkout });
 }
 
+/** The task's branch and pull request as publishing left them (null before it got them). */
+export async function findTaskPublication(db: Tx, taskId: string): Promise<{ branch: string | null; prUrl: string | null } | null> {
+  return db.task.findUnique({ where: { id: taskId }, select: { branch: true, prUrl: true } });
+}
+
 export async function saveTaskBranch(db: Tx, taskId: string, branch: string): Promise<void> {
   await db.task.update({ where: { id: taskId }, data: { branch } });
 }

@@ -3,7 +3,9 @@
 // branch without ever overwriting commits Tasks did not make.
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { realpath, stat } from "node:fs/promises";
+import { mkdtemp, realpath, rm, stat } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { AppError } from "../lib/errors.ts";
 import { assertSafeBranchName } from "./branch-name.ts";
 import { assertPlainHttpUrl, createGitRunner, GitCommandError, type GitRunner, type GitRunnerDeps } from "./git-runner.ts";
@@ -197,6 +199,43 @@ export function createGit(deps: GitRunnerDeps) {
       const message = withCoAuthor(input.message, input.coAuthor);
       await git({ cwd: repoDir, args: ["commit", "--quiet", "--no-verify", "--no-gpg-sign", "--cleanup=whitespace", "--file=-"], stdin: message, env: identity });
       return { sha: await text(repoDir, "rev-parse", "HEAD"), committed: true };
+    },
+
+    /** An empty commit on HEAD (a task's start: its check runs live on a commit of its own), returning its sha. */
+    async commitEmpty(repoDir: string, input: Omit<CommitInput, "coAuthor">): Promise<string> {
+      const identity = {
+        GIT_AUTHOR_NAME: oneLine(input.authorName),
+        GIT_AUTHOR_EMAIL: oneLine(input.authorEmail),
+        GIT_COMMITTER_NAME: oneLine(input.authorName),
+        GIT_COMMITTER_EMAIL: oneLine(input.authorEmail),
+      };
+      const args = ["commit", "--quiet", "--allow-empty", "--no-verify", "--no-gpg-sign", "--cleanup=whitespace", "--file=-"];
+      await git({ cwd: repoDir, args, stdin: withCoAuthor(input.message, undefined), env: identity });
+      return text(repoDir, "rev-parse", "HEAD");
+    },
+
+    /**
+     * Deletes `refs/heads/<branch>` at the remote only while it is still at `expectedSha` (a lease,
+     * never a blind delete); false when the branch moved or is gone. Pushed from a scratch
+     * repository, so it needs no clone.
+     */
+    async deleteRemoteBranch(input: { remoteUrl: string; branch: string; token?: string; expectedSha: string }): Promise<boolean> {
+      assertSafeBranchName(input.branch);
+      assertSha(input.expectedSha);
+      const ref = `refs/heads/${input.branch}`;
+      const scratch = await mkdtemp(path.join(tmpdir(), "tasks-delete-branch-"));
+      try {
+        await git({ cwd: scratch, args: ["init", "--quiet", "--bare"] });
+        const output = await git({
+          cwd: scratch,
+          args: ["push", "--porcelain", "--no-verify", `--force-with-lease=${ref}:${input.expectedSha}`, "--", input.remoteUrl, `:${ref}`],
+          ...(input.token === undefined ? {} : { auth: { url: input.remoteUrl, token: input.token } }),
+          okExitCodes: [1],
+        });
+        return output.exitCode === 0;
+      } finally {
+        await rm(scratch, { recursive: true, force: true });
+      }
     },
 
     /** The branch's sha on the remote, or null when the branch does not exist there. */

@@ -67,6 +67,8 @@ export function createGitHubRepositoryHost(deps: GitHubRepositoryHostDeps): Repo
   }
 
   return {
+    showsStageProgress: true,
+
     async readRepository(task) {
       const [owner, repo] = task.repository.split("/") as [string, string];
       const octokit = await deps.github.auth(task.installationId);
@@ -89,6 +91,10 @@ export function createGitHubRepositoryHost(deps: GitHubRepositoryHostDeps): Repo
         if (await deps.git.fetchCommit({ repoDir: dir, remote: remoteUrl(context), sha, token })) return sha;
         throw new AppError("unavailable", "branch_moved", `the branch ${branch} moved while it was being read`);
       });
+    },
+
+    async deleteBranch(context, branch, expectedSha) {
+      await withToken(context, publishPermissions, (token) => deps.git.deleteRemoteBranch({ remoteUrl: remoteUrl(context), branch, token, expectedSha }));
     },
 
     async readPullRequestTemplate(context) {

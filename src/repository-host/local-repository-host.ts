@@ -41,6 +41,9 @@ export function createLocalRepositoryHost(deps: LocalRepositoryHostDeps): Reposi
   }
 
   return {
+    // The branch is the result: it gets the change alone, no start commit.
+    showsStageProgress: false,
+
     async readRepository() {
       const head = await runGit({ cwd: repoPath, args: ["symbolic-ref", "--quiet", "--short", "HEAD"], okExitCodes: [1] });
       if (head.exitCode !== 0) throw new PermanentFailure(`${repoPath} has a detached HEAD: check out the branch Tasks should start from`);
@@ -65,6 +68,12 @@ export function createLocalRepositoryHost(deps: LocalRepositoryHostDeps): Reposi
       if (sha === null || (await deps.git.hasCommit(dir, sha))) return sha;
       if (await deps.git.fetchCommit({ repoDir: dir, remote: repoPath, sha })) return sha;
       throw new AppError("unavailable", "branch_moved", `the branch ${branch} moved while it was being read`);
+    },
+
+    async deleteBranch(_context, branch, expectedSha) {
+      assertSafeBranchName(branch);
+      // update-ref with the old value: deleted only while it is still the run's start commit.
+      await runGit({ cwd: repoPath, args: ["update-ref", "-d", `refs/heads/${branch}`, expectedSha], okExitCodes: [1, 128] });
     },
 
     async readPullRequestTemplate(context) {

@@ -4,7 +4,6 @@
 // and a secret scan of every changed file's bytes, the names, the commit message and the PR.
 // Safe to run again, on any worker: a retried publish finds its commit (or the one an earlier
 // attempt pushed), its pushed branch and its PR.
-import { branchName } from "../git/branch-name.ts";
 import { noreplyEmail, renderCommitMessage } from "../github/commit-message.ts";
 import { renderPullRequestBody } from "../github/pull-request-body.ts";
 import type { PublishOutput } from "../pipeline/activities.ts";
@@ -16,7 +15,7 @@ import { listStageOutputs } from "../db/stage-outputs.ts";
 import type { StageOutput } from "../generated/prisma/client.ts";
 import type { RunContext } from "./run-context.ts";
 import type { SandboxStageWorkDeps } from "./sandbox-stage-work.ts";
-import { ensureControlClone, type Checkout } from "./sandbox-checkout.ts";
+import { ensureControlClone, taskBranchOf, type Checkout } from "./sandbox-checkout.ts";
 import { formatMiB, scanChange } from "./scan-change.ts";
 import { type PublishRequest } from "./stage-work.ts";
 import { PermanentFailure } from "../lib/errors.ts";
@@ -136,7 +135,7 @@ export async function publishChanges(deps: SandboxStageWorkDeps, context: RunCon
   // 4. The task branch at the host, then the change proposed there. An earlier attempt (on
   //    another worker, say) may have pushed this very change and died before recording it: its
   //    commit is adopted, since pushing a twin of it would be refused (Tasks never force-pushes).
-  const branch = context.branch ?? branchName(context.slug, context.title);
+  const branch = taskBranchOf(context);
   const headSha = await adoptPushedTwin(deps, context, { dir, branch, baseSha, commitSha: commit.sha });
   await deps.host.pushBranch(context, { dir, branch, headSha });
   await saveTaskBranch(deps.db, context.taskId, branch);

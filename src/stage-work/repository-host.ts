@@ -22,7 +22,7 @@ export interface HostedTask {
 export interface StageReport {
   stage: string;
   stageName: string;
-  /** The commit the report is about: the one the run's checkout started from. */
+  /** The commit the report is about: the run's start commit on the task branch, never one the task did not make. */
   headSha: string;
   status: "in_progress" | "completed";
   conclusion?: "success" | "failure" | "cancelled";
@@ -42,6 +42,11 @@ export interface ProposedChange {
 }
 
 export interface RepositoryHost {
+  /**
+   * The host shows stage progress on commits (GitHub's check runs): each run then gets a commit
+   * of its own to show it on, pushed before its first stage (sandbox-checkout.ts).
+   */
+  readonly showsStageProgress: boolean;
   /** Read by the control plane from the default branch, never from an agent's branch. */
   readRepository(task: HostedTask): Promise<RepositoryFacts>;
   /** A full working clone of `branch` in `dir` (it is bundled for the sandbox, then committed in). */
@@ -56,6 +61,11 @@ export interface RepositoryHost {
    * commits Tasks did not make is a PermanentFailure. Pushing the same commit again is a no-op.
    */
   pushBranch(context: RunContext, input: { dir: string; branch: string; headSha: string }): Promise<void>;
+  /**
+   * Deletes the task branch at the host while it is still at `expectedSha` (the run's start
+   * commit: the run pushed nothing else); a branch that moved is left alone.
+   */
+  deleteBranch(context: RunContext, branch: string, expectedSha: string): Promise<void>;
   /** Puts the pushed branch up for review: a pull request on GitHub, the text alone locally. */
   proposeChange(context: RunContext, change: ProposedChange): Promise<PublishOutput>;
   /** Stage progress where the host shows it (GitHub check runs); never throws. */

@@ -5,7 +5,8 @@
 import { mkdir, readFile, rename, rm } from "node:fs/promises";
 import path from "node:path";
 import type { PrismaClient } from "../generated/prisma/client.ts";
-import { findRunCheckout, saveRunCheckout } from "../db/run-workspace.ts";
+import { findRunCheckout, saveRunCheckout, saveTaskBranch } from "../db/run-workspace.ts";
+import { branchName } from "../git/branch-name.ts";
 import type { Git } from "../git/git.ts";
 import { SandboxGoneError, type Sandbox, type SandboxProvider } from "../sandbox/sandbox.ts";
 import type { RepositoryHost } from "./repository-host.ts";
@@ -87,12 +88,16 @@ export async function ensureControlClone(deps: CheckoutDeps, context: RunContext
   return dir;
 }
 
+/** The branch the task's work lives on: the one it already has, else a new `tasks/<slug>-<title>`. */
+export const taskBranchOf = (context: RunContext): string => context.branch ?? branchName(context.slug, context.title);
+
 async function checkout(deps: CheckoutDeps, context: RunContext, sandbox: Sandbox): Promise<string> {
   const branch = checkoutBranch(context);
   const dir = controlCloneDir(deps, context.runId);
   await rm(dir, { recursive: true, force: true });
   await mkdir(path.dirname(dir), { recursive: true });
   await deps.host.cloneBranch(context, dir, branch);
+  if (deps.host.showsStageProgress) await startTaskBranch(deps, context, dir);
   const bundleFile = `${dir}.bundle`;
   await deps.git.createBundle(dir, branch, bundleFile);
   const bundleInSandbox = `${sandbox.scratchdir}/repo.bundle`;
@@ -111,6 +116,26 @@ async function checkout(deps: CheckoutDeps, context: RunContext, sandbox: Sandbo
   const baseSha = await git(["rev-parse", "HEAD"]);
   await runSetup(context, sandbox);
   return baseSha;
+}
+
+/**
+ * Gives the run a commit of its own before any stage reports: an empty commit on the task
+ * branch (on top of it when it exists, as after a retry or for a follow-up, else on the base),
+ * pushed at once. Every check run of the run lives on it, never on a commit of the base branch:
+ * a task that fails in Plan does not mark `main` red. The checkout and the coder's diff start
+ * from it. A run that ends with nothing else pushed has the branch deleted again (cleanup).
+ */
+async function startTaskBranch(deps: CheckoutDeps, context: RunContext, dir: string): Promise<void> {
+  const taskBranch = taskBranchOf(context);
+  const pushed = await deps.host.fetchBranch(context, dir, taskBranch);
+  if (pushed !== null) await deps.git.resetTo(dir, pushed);
+  const started = await deps.git.commitEmpty(dir, {
+    message: `${context.slug}: ${context.followup ? "follow-up" : "run"} started\n\nTasks is working on this branch; its check runs show each stage.`,
+    authorName: "Tasks",
+    authorEmail: "tasks@users.noreply.github.com",
+  });
+  await deps.host.pushBranch(context, { dir, branch: taskBranch, headSha: started });
+  await saveTaskBranch(deps.db, context.taskId, taskBranch);
 }
 
 async function runSetup(context: RunContext, sandbox: Sandbox): Promise<void> {

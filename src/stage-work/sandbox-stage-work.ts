@@ -10,7 +10,7 @@ import { parseReviewVerdict } from "../agent/review-verdict.ts";
 import type { AgentOutput, PublishOutput } from "../pipeline/activities.ts";
 import type { RunRef } from "../pipeline/types.ts";
 import { SandboxGoneError } from "../sandbox/sandbox.ts";
-import { findRunCheckout } from "../db/run-workspace.ts";
+import { findRunCheckout, findTaskPublication } from "../db/run-workspace.ts";
 import { listStageOutputs, saveStageOutput } from "../db/stage-outputs.ts";
 import { createAgentLog, RunLogBudget } from "./agent-log.ts";
 import { publishChanges } from "./publish-changes.ts";
@@ -49,6 +49,22 @@ export function createSandboxStageWork(deps: SandboxStageWorkDeps): StageWork {
     const plan = outputs.filter((o) => o.role === "planner").at(-1)?.text ?? null;
     const reviewNotes = request.reviewNotesRef ? (outputs.find((o) => o.id === request.reviewNotesRef)?.text ?? null) : null;
     return { plan, reviewNotes };
+  }
+
+  /**
+   * A run that pushed nothing but its start commit (no changes, failed or cancelled before
+   * publishing) leaves no branch behind, unless the task has a pull request on it. Never fails
+   * the cleanup: a branch that stays is untidy, not wrong.
+   */
+  async function dropUnusedTaskBranch(run: RunRef, startSha: string): Promise<void> {
+    if (!deps.host.showsStageProgress) return; // no start commit was pushed: the branch is the result
+    try {
+      const task = await findTaskPublication(deps.db, run.taskId);
+      if (!task?.branch || task.prUrl !== null) return;
+      await deps.host.deleteBranch(await contexts.get(run), task.branch, startSha);
+    } catch (error) {
+      deps.log.warn({ err: error, runId: run.runId }, "could not delete the task branch of a run that pushed no change");
+    }
   }
 
   return {
@@ -116,11 +132,12 @@ export function createSandboxStageWork(deps: SandboxStageWorkDeps): StageWork {
     },
 
     async cleanup(run: RunRef): Promise<void> {
+      const row = await findRunCheckout(deps.db, run.runId);
+      if (row?.baseSha) await dropUnusedTaskBranch(run, row.baseSha);
       contexts.forget(run.runId);
       // The run is over: its model token stops working now, not only once the run's status changes.
       await revokeRunToken(deps.db, run.runId);
       logBudgets.delete(run.runId);
-      const row = await findRunCheckout(deps.db, run.runId);
       if (row?.sandboxId) {
         try {
           const sandbox = await deps.sandboxes.connect(row.sandboxId, { taskId: run.taskId, runId: run.runId, timeoutMs: 60_000 });

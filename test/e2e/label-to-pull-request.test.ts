@@ -10,6 +10,7 @@ import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { fakeAgentCommand } from "../fixtures/fake-agent.ts";
 import { issueCommentCreated } from "../fixtures/webhooks.ts";
 import { deliver, githubAppEnv } from "../helpers/github.ts";
+import { waitFor } from "../helpers/wait-for.ts";
 import { createWorld as createAnyWorld, destroyWorld as destroy, git, installationToken as token, label, labelAndWait, remoteBranches, trackingComment, waitForRun, type World } from "./world.ts";
 
 const createWorld = (agentMode: string): Promise<World> =>
@@ -49,12 +50,18 @@ describe("label → draft pull request", () => {
     expect(body).toContain("Added a dark mode note");
     expect(task.pr_url).toBe(world.github.pulls[0]!.html_url);
 
-    // One check run per stage: running, then an honest conclusion; re-posted on the new head.
+    // One check run per stage on the task's own start commit (an empty commit on the branch, its
+    // parent main): running, then an honest conclusion; the final ones re-posted on the PR's head.
+    // None ever lands on a commit of main.
     const base = git(world.bare, "rev-parse", "main");
     const head = git(world.bare, "rev-parse", branch);
+    const start = git(world.bare, "rev-parse", `${branch}~1`);
+    expect(git(world.bare, "rev-parse", `${start}~1`)).toBe(base);
+    expect(git(world.bare, "diff", "--name-only", base, start)).toBe("");
+    expect(world.github.checkRuns.filter((run) => run.head_sha === base)).toEqual([]);
     for (const stage of ["Plan", "Code", "Review"]) {
-      const onBase = world.github.checkRuns.filter((run) => run.name === `Tasks · ${stage}` && run.head_sha === base);
-      expect(onBase.map((run) => run.history)).toEqual([[{ status: "in_progress", conclusion: null }, { status: "completed", conclusion: "success" }]]);
+      const onStart = world.github.checkRuns.filter((run) => run.name === `Tasks · ${stage}` && run.head_sha === start);
+      expect(onStart.map((run) => run.history)).toEqual([[{ status: "in_progress", conclusion: null }, { status: "completed", conclusion: "success" }]]);
       expect(world.github.checkRuns.filter((run) => run.name === `Tasks · ${stage}` && run.head_sha === head).map((run) => run.conclusion)).toEqual(["success"]);
     }
 
@@ -118,6 +125,23 @@ describe("label → draft pull request", () => {
     expect(JSON.stringify(complete?.output)).toContain(".github/workflows/evil.yml");
   });
 
+  it("never puts a check run on a commit of main, not even for a task that fails in Plan, and leaves no branch behind", { timeout: 120_000 }, async () => {
+    world = await createWorld("plan-fails");
+    const main = git(world.bare, "rev-parse", "main");
+    const task = await labelAndWait(world);
+    expect(task.status).toBe("failed");
+    expect(task.runs[0]!.error).toContain("failed in Plan");
+    const plan = world.github.checkRuns.filter((run) => run.name === "Tasks · Plan");
+    expect(plan.map((run) => run.conclusion)).toEqual(["failure"]);
+    // The run's own start commit carried it: an empty commit on main, never main itself.
+    expect(plan[0]!.head_sha).not.toBe(main);
+    expect(world.github.checkRuns.filter((run) => run.head_sha === main)).toEqual([]);
+    expect(git(world.bare, "rev-parse", `${plan[0]!.head_sha}~1`)).toBe(main);
+    // Nothing but the start commit was pushed, so cleanup deleted the branch.
+    await waitFor(async () => remoteBranches(world!).length === 1, "the task branch to be deleted");
+    expect(remoteBranches(world)).toEqual(["main"]);
+  });
+
   it("never lets a token reach the agent: its dump of env, /proc/*/environ, git config and files holds none", { timeout: 120_000 }, async () => {
     world = await createWorld("dump");
     const task = await labelAndWait(world);
@@ -137,7 +161,7 @@ describe("label → draft pull request", () => {
     const task = await label(world);
     const running = () => {
       try {
-        return execFileSync("pgrep", ["-f", "sleep 997"], { encoding: "utf8" }).trim();
+        return execFileSync("pgrep", ["-f", "^sleep 997$"], { encoding: "utf8" }).trim();
       } catch {
         return "";
       }
@@ -171,7 +195,11 @@ describe("label → draft pull request", () => {
 
     expect(second.status).toBe("completed");
     expect(second.branch).toBe(branch);
-    expect(git(world.bare, "rev-parse", `${branch}~1`)).toBe(firstHead);
+    // The follow-up's own start commit (its check runs live there) sits on the first run's head.
+    expect(git(world.bare, "rev-parse", `${branch}~2`)).toBe(firstHead);
+    const followupStart = git(world.bare, "rev-parse", `${branch}~1`);
+    expect(git(world.bare, "diff", "--name-only", firstHead, followupStart)).toBe("");
+    expect(world.github.checkRuns.filter((run) => run.head_sha === followupStart).map((run) => run.name).sort()).toEqual(["Tasks · Code", "Tasks · Review"]);
     expect(git(world.bare, "show", `${branch}:README.md`)).toContain("The header follows the theme too.");
     expect(world.github.callsTo("POST", /\/pulls$/)).toHaveLength(1);
     expect(world.github.callsTo("PATCH", /\/pulls\/\d+$/).length).toBeGreaterThanOrEqual(1);

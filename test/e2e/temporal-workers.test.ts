@@ -56,11 +56,15 @@ describe.skipIf(temporal.skip)("label → draft pull request on Temporal workers
     return (history.events ?? []).flatMap((event) => (event.activityTaskStartedEventAttributes ? [event.activityTaskStartedEventAttributes] : []));
   }
 
+  /** Each stage's check run on the run's start commit (the branch's first, on main) and on the PR's head; none on main. */
   function expectCompletedChecks(w: TemporalWorld, branch: string) {
     const base = git(w.bare, "rev-parse", "main");
     const head = git(w.bare, "rev-parse", branch);
+    const start = git(w.bare, "rev-parse", `${branch}~1`);
+    expect(git(w.bare, "rev-parse", `${start}~1`)).toBe(base);
+    expect(w.github.checkRuns.filter((run) => run.head_sha === base)).toEqual([]);
     for (const stage of ["Plan", "Code", "Review"]) {
-      for (const sha of [base, head]) {
+      for (const sha of [start, head]) {
         const runs = w.github.checkRuns.filter((run) => run.name === `Tasks · ${stage}` && run.head_sha === sha);
         expect(runs.map((run) => [run.status, run.conclusion])).toEqual([["completed", "success"]]);
       }
@@ -80,7 +84,8 @@ describe.skipIf(temporal.skip)("label → draft pull request on Temporal workers
     expect(remoteBranches(world)).toEqual([branch, "main"].sort());
     expect(git(world.bare, "show", `${branch}:README.md`)).toContain(darkModeLine);
     expect(git(world.bare, "log", "-1", "--format=%B", branch)).toContain("POS-1: Dark mode for the settings page");
-    expect(pushes(world).map((push) => push.auth)).toEqual(["valid"]);
+    // The run's start commit, then the change.
+    expect(pushes(world).map((push) => push.auth)).toEqual(["valid", "valid"]);
 
     expect(world.github.pulls).toHaveLength(1);
     expect(world.github.pulls[0]).toMatchObject({ head: branch, base: "main", draft: true, title: "Dark mode for the settings page" });
@@ -121,7 +126,7 @@ describe.skipIf(temporal.skip)("label → draft pull request on Temporal workers
 
     const branch = task.branch!;
     expect(remoteBranches(world)).toEqual([branch, "main"].sort());
-    expect(pushes(world)).toHaveLength(1);
+    expect(pushes(world)).toHaveLength(2);
     // The retried coder continued in the same checkout, and coded once.
     expect(git(world.bare, "show", `${branch}:README.md`).split(darkModeLine)).toHaveLength(2);
     expect(world.github.pulls.map((pull) => pull.head)).toEqual([branch]);
@@ -150,7 +155,7 @@ describe.skipIf(temporal.skip)("label → draft pull request on Temporal workers
     const branches = tasks.map((task) => task.branch!);
     expect(new Set(branches).size).toBe(10);
     expect(remoteBranches(w)).toEqual([...branches, "main"].sort());
-    expect(pushes(w)).toHaveLength(10);
+    expect(pushes(w)).toHaveLength(20);
     expect(w.github.pulls.map((pull) => pull.head).sort()).toEqual([...branches].sort());
     expect(tasks.map((task) => task.pr_url).sort()).toEqual(w.github.pulls.map((pull) => pull.html_url).sort());
     for (const issue of issues) {
