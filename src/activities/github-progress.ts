@@ -37,7 +37,7 @@ export function createGitHubProgress(deps: GitHubProgressDeps): ProgressReporter
           taskUrl: `${deps.publicUrl}/api/tasks/${taskId}`,
           createIfMissing: deps.createComment,
           warning: deps.warning,
-          remember: (commentId) => saveTrackingCommentId(db, taskId, commentId),
+          remember: (commentId, bodyHash) => saveTrackingCommentId(db, taskId, commentId, bodyHash),
         });
       } catch (error) {
         deps.log.warn({ err: error, taskId }, "could not update the tracking comment");

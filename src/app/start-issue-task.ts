@@ -122,7 +122,7 @@ export async function updateTracking(deps: AppDeps, octokit: Octokit, issue: Iss
   // Read under the issue's lock: the run may have moved on since this handler began.
   await upsertTrackingComment(octokit, issue, () => deps.tasks.trackingState(task.id), {
     taskUrl: taskUrl(deps, task.id),
-    remember: (commentId) => deps.tasks.rememberTrackingComment(task.id, commentId),
+    remember: (commentId, bodyHash) => deps.tasks.rememberTrackingComment(task.id, commentId, bodyHash),
     warning: deps.warning,
   });
 }

@@ -3,7 +3,7 @@
 // functions every other room reads and writes through, one file per aggregate: teams, users,
 // integrations, workflows, tasks, task-runs, task-events, api-keys, idempotency-keys and
 // feature-flags for the domain; run-start, run-steps, run-progress, run-workspace,
-// stage-outputs, engine-runs and tracking-comments for the engines and their activities;
+// stage-outputs, engine-runs, tracking-comments and check-runs for the engines and their activities;
 // run-model-usage for the model gateway (a run's token hash and the tokens it used);
 // webhook-deliveries for the durable inbox (inbox/). A
 // repository function is one query or one small transaction, takes the Prisma client or a

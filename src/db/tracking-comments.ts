@@ -8,6 +8,7 @@ const trackingSelect = {
   status: true,
   prUrl: true,
   trackingCommentId: true,
+  trackingCommentHash: true,
   // Its login is the one mention in agent text the comment leaves live.
   createdBy: { select: { githubLogin: true } },
   currentStage: { select: { key: true } },
@@ -40,6 +41,10 @@ export async function findTrackingTarget(db: Tx, taskId: string) {
   });
 }
 
-export async function saveTrackingCommentId(db: Tx, taskId: string, commentId: number): Promise<void> {
-  await db.task.update({ where: { id: taskId }, data: { trackingCommentId: BigInt(commentId) } });
+/**
+ * The comment's id and the hash of the body just sent to it. A writer that does not give the
+ * hash clears it, so a later render is never skipped against a body that is no longer there.
+ */
+export async function saveTrackingCommentId(db: Tx, taskId: string, commentId: number, bodyHash?: string): Promise<void> {
+  await db.task.update({ where: { id: taskId }, data: { trackingCommentId: BigInt(commentId), trackingCommentHash: bodyHash ?? null } });
 }

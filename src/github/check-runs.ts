@@ -1,11 +1,15 @@
-// One check run per stage, `Tasks · <Stage name>`, found again by its external_id
-// (`<runId>:<stageKey>`) and updated in place, so a retried step never adds a second one.
+// One check run per stage, `Tasks · <Stage name>`, updated in place, so a retried step never
+// adds a second one. Its id is kept once created (CheckRunMemory), so an update is one PATCH and
+// the same state is never sent twice; without a memory it is found again by its external_id
+// (`<runId>:<stageKey>`) among this App's runs on the commit.
 // Conclusions are honest: a failed stage is `failure`, never `neutral` or `skipped`.
 // The output is agent text: mentions and outside images are made inert (agent-markdown.ts).
+import { createHash } from "node:crypto";
 import type { ProbotOctokit } from "probot";
 import { AppError } from "../lib/errors.ts";
 import { publishableMarkdown } from "./agent-markdown.ts";
 import { maxCheckOutputBytes } from "./github-limits.ts";
+import { writeHint } from "./write-hint.ts";
 
 type Octokit = InstanceType<typeof ProbotOctokit>;
 
@@ -30,6 +34,24 @@ export interface StageCheckRunInput {
   appId?: number;
   /** Logins whose @-mentions stay live; by default none: a check run has no one to call. */
   mentionable?: readonly (string | null | undefined)[];
+  /** What was last sent for this check run (durable): its id and a hash of the state sent. */
+  memory?: CheckRunMemory;
+  /**
+   * `progress` (default) while a stage runs: a newer state of the same run supersedes a queued
+   * one; `publish` for the conclusions posted with the pull request.
+   */
+  priority?: "progress" | "publish";
+}
+
+export interface SentCheckRunState {
+  checkRunId: number;
+  /** sha256 of the fields sent (status, conclusion, output, …), `completed_at` aside. */
+  sentHash: string;
+}
+
+export interface CheckRunMemory {
+  recall(): Promise<SentCheckRunState | null>;
+  remember(sent: SentCheckRunState): Promise<void>;
 }
 
 /** GitHub's limit for `output.summary` (documented in characters; bytes is the safe reading). */
@@ -44,7 +66,7 @@ export async function upsertStageCheckRun(octokit: Octokit, input: StageCheckRun
     throw new AppError("invalid", "invalid_check_run", "a conclusion is given exactly when the status is completed");
   }
   const name = checkRunName(input.stageName);
-  const fields = {
+  const state = {
     name,
     status: input.status,
     external_id: input.externalId,
@@ -53,12 +75,22 @@ export async function upsertStageCheckRun(octokit: Octokit, input: StageCheckRun
       title: publishableMarkdown(input.title, { maxChars: maxTitleChars, keep: "head", mentionable: input.mentionable }),
       summary: publishableMarkdown(input.summary, { maxBytes: maxSummaryBytes, keep: "tail", mentionable: input.mentionable }),
     },
-    ...(input.conclusion ? { conclusion: input.conclusion, completed_at: new Date().toISOString() } : {}),
+    ...(input.conclusion ? { conclusion: input.conclusion } : {}),
   };
+  const sentHash = createHash("sha256").update(JSON.stringify(state)).digest("hex");
+  const fields = { ...state, ...(input.conclusion ? { completed_at: new Date().toISOString() } : {}) };
+  // Publish-time conclusions go to a new head: no key, so nothing supersedes them.
+  const hint = input.priority === "publish" ? writeHint("publish") : writeHint("progress", `check-run:${input.externalId}`);
 
-  const existing = await findCheckRun(octokit, input, name);
+  const known = input.memory ? await input.memory.recall() : null;
+  if (known?.sentHash === sentHash) return { id: known.checkRunId, created: false };
+  // With a memory, a run it does not know is created without a listing first: the memory is the
+  // dedupe. Only a create whose answer was lost can leave a twin, and GitHub shows the newest
+  // run of a name on a commit, which carries the same state.
+  const existing = known?.checkRunId ?? (input.memory ? undefined : await findCheckRun(octokit, input, name));
   if (existing !== undefined) {
-    await octokit.rest.checks.update({ owner: input.owner, repo: input.repo, check_run_id: existing, ...fields });
+    await octokit.rest.checks.update({ owner: input.owner, repo: input.repo, check_run_id: existing, ...fields, ...hint });
+    await input.memory?.remember({ checkRunId: existing, sentHash });
     return { id: existing, created: false };
   }
   const created = await octokit.rest.checks.create({
@@ -67,7 +99,9 @@ export async function upsertStageCheckRun(octokit: Octokit, input: StageCheckRun
     head_sha: input.headSha,
     ...fields,
     ...(input.status === "in_progress" ? { started_at: new Date().toISOString() } : {}),
+    ...hint,
   });
+  await input.memory?.remember({ checkRunId: created.data.id, sentHash });
   return { id: created.data.id, created: true };
 }
 

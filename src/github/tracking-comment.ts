@@ -1,9 +1,12 @@
 // The one tracking comment per issue, edited in place so retries and later stages never add a
 // second one. Its id is kept once found or created, so an update is one edit; only when that
 // comment is gone (deleted on GitHub) is it looked for again by its hidden marker among this
-// App's own comments (never another bot's, never a person's), or created.
+// App's own comments (never another bot's, never a person's), or created. A hash of the body
+// last sent is kept with the id: a render that comes out the same is not sent again.
+import { createHash } from "node:crypto";
 import type { ProbotOctokit } from "probot";
 import { renderTrackingComment, trackingMarker, type TrackingView } from "./tracking-comment-body.ts";
+import { writeHint } from "./write-hint.ts";
 
 type Octokit = InstanceType<typeof ProbotOctokit>;
 
@@ -19,14 +22,19 @@ export interface IssueRef {
 export interface TrackingState {
   view: Omit<TrackingView, "taskUrl">;
   commentId: number | null;
+  /** sha256 of the body last sent to the comment, when known. */
+  sentHash?: string | null;
 }
 
 export interface TrackingOptions {
   taskUrl: string;
   /** False where another process creates the comment (Temporal workers leave it to the trigger). */
   createIfMissing?: boolean;
-  /** Keeps the id of a comment found or created, so the next update goes straight to it. */
-  remember(commentId: number): Promise<void>;
+  /**
+   * Keeps the id of the comment just written and the hash of the body sent to it, so the next
+   * update goes straight to it and an unchanged body is not sent again.
+   */
+  remember(commentId: number, bodyHash: string): Promise<void>;
   /** A warning the server shows on every task's comment (sandboxWarning). */
   warning?: string | undefined;
 }
@@ -55,9 +63,14 @@ export async function upsertTrackingComment(octokit: Octokit, issue: IssueRef, l
   return serialised(`${issue.owner}/${issue.repo}#${issue.issue_number}`.toLowerCase(), async () => {
     const state = await load();
     const body = await renderTrackingComment({ ...state.view, taskUrl: options.taskUrl, warning: options.warning });
-    if (state.commentId !== null && (await editComment(octokit, issue, state.commentId, body))) return state.commentId;
+    const bodyHash = createHash("sha256").update(body).digest("hex");
+    if (state.commentId !== null && state.sentHash === bodyHash) return state.commentId;
+    if (state.commentId !== null && (await editComment(octokit, issue, state.commentId, body))) {
+      await options.remember(state.commentId, bodyHash);
+      return state.commentId;
+    }
     const id = await findOrCreate(octokit, issue, body, options.createIfMissing ?? true);
-    if (id !== undefined) await options.remember(id);
+    if (id !== undefined) await options.remember(id, bodyHash);
     return id;
   });
 }
@@ -65,7 +78,7 @@ export async function upsertTrackingComment(octokit: Octokit, issue: IssueRef, l
 /** False when the comment is gone. */
 async function editComment(octokit: Octokit, issue: IssueRef, commentId: number, body: string): Promise<boolean> {
   try {
-    await octokit.rest.issues.updateComment({ owner: issue.owner, repo: issue.repo, comment_id: commentId, body });
+    await octokit.rest.issues.updateComment({ owner: issue.owner, repo: issue.repo, comment_id: commentId, body, ...writeHint("progress", `comment:${commentId}`) });
     return true;
   } catch (error) {
     if ((error as { status?: number }).status === 404) return false;
@@ -80,11 +93,12 @@ async function findOrCreate(octokit: Octokit, issue: IssueRef, body: string, cre
   // App's bot included. GitHub stamps every comment an App writes with that App's id.
   const mine = appId === undefined ? undefined : comments.find((comment) => comment.user?.type === "Bot" && comment.performed_via_github_app?.id === appId && comment.body?.includes(trackingMarker));
   if (mine) {
-    await octokit.rest.issues.updateComment({ owner: issue.owner, repo: issue.repo, comment_id: mine.id, body });
+    await octokit.rest.issues.updateComment({ owner: issue.owner, repo: issue.repo, comment_id: mine.id, body, ...writeHint("progress", `comment:${mine.id}`) });
     return mine.id;
   }
   if (!createIfMissing) return undefined;
-  const created = await octokit.rest.issues.createComment({ ...issue, body });
+  // The issue's first sign of life (or its return after a deletion): it goes before progress.
+  const created = await octokit.rest.issues.createComment({ ...issue, body, ...writeHint("acknowledge") });
   return created.data.id;
 }
 

@@ -2,12 +2,13 @@
 // pushes with tokens minted for the one repository and revoked straight after, a draft pull
 // request, and each stage as a check run on the commit.
 import type { PrismaClient } from "../generated/prisma/client.ts";
-import { saveTaskPullRequest } from "../db/run-workspace.ts";
+import { findTaskPublication, saveTaskPullRequest } from "../db/run-workspace.ts";
 import type { Logger } from "../lib/logger.ts";
-import { upsertStageCheckRun } from "../github/check-runs.ts";
+import { upsertStageCheckRun, type CheckRunMemory } from "../github/check-runs.ts";
+import { findSentCheckRun, saveSentCheckRun, type CheckRunKey } from "../db/check-runs.ts";
 import { BranchConflictError, type Git } from "../git/git.ts";
 import { mintRepositoryToken, publishPermissions, readPermissions, revokeToken, type RepositoryPermissions } from "../github/installation-token.ts";
-import { openOrReusePullRequest, readPullRequestTemplate } from "../github/pull-requests.ts";
+import { openOrReusePullRequest, pullRequestOf, readPullRequestTemplate } from "../github/pull-requests.ts";
 import type { GitHubClients, Octokit } from "../github/github-clients.ts";
 import { repoConfigPath } from "../stage-work/repo-config.ts";
 import type { ProposedChange, RepositoryHost, StageReport } from "../stage-work/repository-host.ts";
@@ -36,6 +37,11 @@ async function readFileAt(octokit: Octokit, owner: string, repo: string, path: s
 }
 
 export function createGitHubRepositoryHost(deps: GitHubRepositoryHostDeps): RepositoryHost {
+  // A stage's check run on a commit is created once and then updated by its kept id.
+  const checkRunMemory = (key: CheckRunKey): CheckRunMemory => ({
+    recall: () => findSentCheckRun(deps.db, key),
+    remember: (sent) => saveSentCheckRun(deps.db, key, sent),
+  });
   const remoteUrl = (context: RunContext) => `${deps.webUrl}/${context.repository}.git`;
   const taskUrl = (context: RunContext) => `${deps.publicUrl}/api/tasks/${context.taskId}`;
 
@@ -62,6 +68,8 @@ export function createGitHubRepositoryHost(deps: GitHubRepositoryHostDeps): Repo
         title: `${context.slug}: ${result.stageName} done`,
         summary: await withoutSecrets(`check run ${result.stageName}`, result.text ?? "Pull request opened."),
         detailsUrl: taskUrl(context),
+        memory: checkRunMemory({ runId: context.runId, stage: result.stage, headSha: change.headSha }),
+        priority: "publish",
       });
     }
   }
@@ -118,7 +126,10 @@ export function createGitHubRepositoryHost(deps: GitHubRepositoryHostDeps): Repo
 
     async proposeChange(context, change) {
       const octokit = await deps.github.auth(context.installationId);
+      // The PR the task already has (a follow-up, a retried step) is updated by its number: no listing.
+      const known = await findTaskPublication(deps.db, context.taskId);
       const pr = await openOrReusePullRequest(octokit, {
+        existing: known?.branch === change.branch ? pullRequestOf(known.prUrl) : null,
         owner: context.owner,
         repo: context.repo,
         head: change.branch,
@@ -150,6 +161,7 @@ export function createGitHubRepositoryHost(deps: GitHubRepositoryHostDeps): Repo
           title: `${context.slug}: ${report.status === "in_progress" ? "running" : report.conclusion}`,
           summary,
           detailsUrl: taskUrl(context),
+          memory: checkRunMemory({ runId: context.runId, stage: report.stage, headSha: report.headSha }),
         });
       } catch (error) {
         deps.log.warn({ err: error, runId: context.runId, stage: report.stage }, "could not update the check run");

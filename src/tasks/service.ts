@@ -66,7 +66,7 @@ export function createTasksService(deps: TasksServiceDeps) {
     requestFollowUp: (teamId: string, ref: string, instructions: string, actor: Actor) => requestFollowUp(deps, teamId, ref, instructions, actor),
     findTaskByPullRequest: (repository: string, prUrl: string) => findTaskByPullRequest(db, repository, prUrl),
     trackingState: (taskId: string) => loadTrackingState(db, taskId),
-    rememberTrackingComment: (taskId: string, commentId: number) => saveTrackingCommentId(db, taskId, commentId),
+    rememberTrackingComment: (taskId: string, commentId: number, bodyHash?: string) => saveTrackingCommentId(db, taskId, commentId, bodyHash),
     /** Durable counts that bound what the App answers on GitHub (app/trigger-limits.ts). */
     countTriggerEvent: (key: string, now: Date, windowMs: number) => countInWindow(db, key, now, windowMs),
     forgetClosedTriggerCounts: (before: Date) => deleteClosedThrottles(db, before),

@@ -23,6 +23,8 @@ export interface TrackingState {
   };
   /** The comment's id once it was found or created. */
   commentId: number | null;
+  /** sha256 of the body last sent to it, when known. */
+  sentHash: string | null;
 }
 
 export async function loadTrackingState(db: Tx, taskId: string): Promise<TrackingState> {
@@ -42,6 +44,7 @@ export async function loadTrackingState(db: Tx, taskId: string): Promise<Trackin
       mentionable: task.createdBy?.githubLogin ? [task.createdBy.githubLogin] : [],
     },
     commentId: task.trackingCommentId === null ? null : Number(task.trackingCommentId),
+    sentHash: task.trackingCommentHash,
   };
 }
 

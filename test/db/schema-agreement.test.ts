@@ -34,6 +34,7 @@ describe("the schema description taken from Prisma's DMMF", () => {
     expect(expected.tables.map((t) => t.name).sort()).toEqual(
       [
         "api_keys",
+        "check_runs",
         "feature_flags",
         "github_integrations",
         "idempotency_keys",

@@ -24,6 +24,8 @@ export interface CheckRun {
 
 export class FakeGitHub {
   readonly calls: Call[] = [];
+  /** Every request that reached the fake, reads included (`calls` records only some reads). */
+  readonly requests: { method: string; path: string }[] = [];
   readonly comments = new Map<number, { id: number; body: string; user: { login: string; type: string } }[]>();
   readonly checkRuns: CheckRun[] = [];
   readonly pulls: { number: number; head: string; base: string; title: string; body: string; draft: boolean; html_url: string }[] = [];
@@ -33,6 +35,9 @@ export class FakeGitHub {
   constructor(apiUrl: string, readonly token: string, readonly roles: Record<string, string> = {}) {
     const scope = nock(apiUrl).persist();
     this.scope = scope;
+    scope.on("request", (req: { method: string; path: string }) => {
+      this.requests.push({ method: req.method, path: req.path.replace(/^\/api\/v3/, "") });
+    });
     const record = (method: string) => (uri: string, body: nock.Body) => {
       this.calls.push({ method, path: uri.replace(/^\/api\/v3/, ""), body: (typeof body === "object" && body ? body : {}) as Json });
     };
@@ -111,6 +116,15 @@ export class FakeGitHub {
       this.pulls.push(pull);
       return [201, { ...pull, head: { ref: pull.head } }];
     });
+    // A pull request it holds is answered as GitHub does: the PR, open, with its labels.
+    scope
+      .patch((uri) => api(/\/repos\/[^/]+\/[^/]+\/pulls\/\d+$/).test(uri) && this.pulls.some((pull) => pull.number === Number(uri.split("/").at(-1))))
+      .reply((uri, body) => {
+        record("PATCH")(uri, body);
+        const pull = this.pulls.find((candidate) => candidate.number === Number(uri.split("/").at(-1)))!;
+        if (typeof (body as Json)["body"] === "string") pull.body = String((body as Json)["body"]);
+        return [200, { ...pull, state: "open", head: { ref: pull.head }, labels: [] }];
+      });
     scope.patch(api(/\/repos\/[^/]+\/[^/]+\/pulls\/\d+$/)).reply((uri, body) => (record("PATCH")(uri, body), [200, {}]));
     scope.post(api(/\/repos\/[^/]+\/[^/]+\/issues\/\d+\/labels$/)).reply((uri, body) => (record("POST")(uri, body), [200, []]));
   }

@@ -1,6 +1,15 @@
 import nock from "nock";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { checkRunName, maxSummaryBytes, stageExternalId, upsertStageCheckRun, type StageCheckRunInput } from "../../src/github/check-runs.ts";
+import {
+  checkRunName,
+  maxSummaryBytes,
+  stageExternalId,
+  upsertStageCheckRun,
+  type CheckRunMemory,
+  type SentCheckRunState,
+  type StageCheckRunInput,
+} from "../../src/github/check-runs.ts";
+import { hintOf } from "../../src/github/write-hint.ts";
 import { TestOctokit } from "../helpers/github.ts";
 import { GitHubApiMock } from "./mock-more.ts";
 
@@ -63,6 +72,37 @@ describe("upsertStageCheckRun", () => {
     expect(body).toMatchObject({ name, status: "completed", conclusion: "success", external_id: "run-1:code", output: { title: "POS-123: success", summary: "done" } });
     expect(body).toHaveProperty("completed_at");
     expect(github.calls.map((call) => call.name)).not.toContain("create check run");
+    expect(github.pending()).toStrictEqual([]);
+  });
+
+  /** A durable memory as the host keeps one (check_runs), in a variable. */
+  function memory(initial: SentCheckRunState | null = null): CheckRunMemory & { sent: SentCheckRunState | null } {
+    const kept = { sent: initial, recall: async () => kept.sent, remember: async (sent: SentCheckRunState) => void (kept.sent = sent) };
+    return kept;
+  }
+
+  it("with a memory, creates without listing, then updates by the kept id, and never sends the same state twice", async () => {
+    const kept = memory();
+    const github = new GitHubApiMock().createCheckRun(81).updateCheckRun(81);
+    expect(await upsertStageCheckRun(octokit(), { ...stage, memory: kept })).toEqual({ id: 81, created: true });
+    // A retried step reports the same state again: nothing is sent.
+    expect(await upsertStageCheckRun(octokit(), { ...stage, memory: kept })).toEqual({ id: 81, created: false });
+    const done = { ...stage, status: "completed" as const, conclusion: "success" as const, summary: "done", memory: kept };
+    expect(await upsertStageCheckRun(octokit(), done)).toEqual({ id: 81, created: false });
+    expect(await upsertStageCheckRun(octokit(), done)).toEqual({ id: 81, created: false });
+    expect(github.calls.map((call) => call.name)).toStrictEqual(["create check run", "update check run 81"]);
+    expect(kept.sent?.checkRunId).toBe(81);
+    expect(github.pending()).toStrictEqual([]);
+  });
+
+  it("hints progress writes by the check run's external_id, and publish-time conclusions as publish", async () => {
+    const github = new GitHubApiMock().createCheckRun(82).createCheckRun(83);
+    const client = octokit();
+    const hints: unknown[] = [];
+    client.hook.before("request", (options) => void hints.push(hintOf(options)));
+    await upsertStageCheckRun(client, { ...stage, memory: memory() });
+    await upsertStageCheckRun(client, { ...stage, headSha: "b".repeat(40), status: "completed", conclusion: "success", memory: memory(), priority: "publish" });
+    expect(hints).toStrictEqual([{ priority: "progress", coalesceKey: "check-run:run-1:code" }, { priority: "publish" }]);
     expect(github.pending()).toStrictEqual([]);
   });
 

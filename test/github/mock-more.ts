@@ -57,6 +57,18 @@ export class GitHubApiMock extends GitHubMock {
     return this;
   }
 
+  /** PATCH a pull request answered as GitHub does: the PR, its state and labels included. */
+  updatePullAnswering(number: number, pull: { state: "open" | "closed"; labels?: string[]; draft?: boolean }): this {
+    this.scope.patch(`/repos/${this.owner}/${this.repo}/pulls/${number}`, this.log(`update pull ${number}`)).reply(200, {
+      number,
+      state: pull.state,
+      draft: pull.draft ?? true,
+      html_url: `https://github.com/${this.owner}/${this.repo}/pull/${number}`,
+      labels: (pull.labels ?? []).map((name) => ({ name })),
+    });
+    return this;
+  }
+
   addLabels(issueNumber: number): this {
     this.scope.post(`/repos/${this.owner}/${this.repo}/issues/${issueNumber}/labels`, this.log(`labels ${issueNumber}`)).reply(200, []);
     return this;

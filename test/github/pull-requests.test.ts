@@ -20,26 +20,35 @@ describe("openOrReusePullRequest", () => {
     nock.enableNetConnect();
   });
 
-  it("opens a draft when the branch has no open pull request", async () => {
-    const github = new GitHubApiMock().listOpenPulls(branch, []).createPull(41);
+  it("opens a draft straight away when the task has no pull request: no listing first", async () => {
+    const github = new GitHubApiMock().createPull(41);
     const result = await openOrReusePullRequest(octokit(), request);
     expect(result).toEqual({ number: 41, url: "https://github.com/posthog/posthog/pull/41", created: true, draft: true });
     expect(github.bodiesOf("create pull")).toStrictEqual([{ head: branch, base: "main", title: "POS-123: Fix login", body: "the body", draft: true }]);
     expect(github.pending()).toStrictEqual([]);
   });
 
-  it("reuses the open pull request and refreshes its body, adding labels", async () => {
-    const github = new GitHubApiMock().listOpenPulls(branch, [{ number: 40 }, { number: 39 }]).updatePull(40).addLabels(40);
-    const result = await openOrReusePullRequest(octokit(), { ...request, body: "new body", labels: ["tasks", "bug"] });
+  it("updates the task's own pull request by its number, adding only the labels it lacks", async () => {
+    const github = new GitHubApiMock().updatePullAnswering(40, { state: "open", labels: ["tasks"] }).addLabels(40);
+    const result = await openOrReusePullRequest(octokit(), { ...request, body: "new body", labels: ["tasks", "bug"], existing: { number: 40, url: "https://github.com/posthog/posthog/pull/40" } });
     expect(result).toEqual({ number: 40, url: "https://github.com/posthog/posthog/pull/40", created: false, draft: true });
     expect(github.bodiesOf("update pull 40")).toStrictEqual([{ body: "new body" }]);
-    expect(github.bodiesOf("labels 40")).toStrictEqual([{ labels: ["tasks", "bug"] }]);
+    expect(github.bodiesOf("labels 40")).toStrictEqual([{ labels: ["bug"] }]);
     expect(github.calls.map((call) => call.name)).not.toContain("create pull");
     expect(github.pending()).toStrictEqual([]);
   });
 
+  it("opens a new pull request when the task's own was closed", async () => {
+    const github = new GitHubApiMock().updatePullAnswering(40, { state: "closed" }).createPull(45);
+    expect(await openOrReusePullRequest(octokit(), { ...request, existing: { number: 40, url: "https://github.com/posthog/posthog/pull/40" } })).toMatchObject({
+      number: 45,
+      created: true,
+    });
+    expect(github.pending()).toStrictEqual([]);
+  });
+
   it("labels a new pull request, and opens it ready for review when asked", async () => {
-    const github = new GitHubApiMock().listOpenPulls(branch, []).createPull(42).addLabels(42);
+    const github = new GitHubApiMock().createPull(42).addLabels(42);
     const result = await openOrReusePullRequest(octokit(), { ...request, draft: false, labels: ["tasks"] });
     expect(result).toMatchObject({ number: 42, created: true, draft: false });
     expect(github.bodiesOf("create pull")[0]).toMatchObject({ draft: false });
@@ -49,7 +58,6 @@ describe("openOrReusePullRequest", () => {
 
   it("converges when another attempt opened the pull request in between", async () => {
     const github = new GitHubApiMock()
-      .listOpenPulls(branch, [])
       .createPullFails("Validation Failed", [{ message: `A pull request already exists for posthog:${branch}.` }])
       .listOpenPulls(branch, [{ number: 43 }])
       .updatePull(43);
@@ -59,7 +67,6 @@ describe("openOrReusePullRequest", () => {
 
   it("falls back to a ready pull request where drafts are not available", async () => {
     const github = new GitHubApiMock()
-      .listOpenPulls(branch, [])
       .createPullFails("Validation Failed", [{ message: "Draft pull requests are not supported in this repository." }])
       .createPull(44);
     expect(await openOrReusePullRequest(octokit(), request)).toMatchObject({ number: 44, created: true, draft: false });
@@ -68,7 +75,7 @@ describe("openOrReusePullRequest", () => {
   });
 
   it("passes other validation failures on", async () => {
-    const github = new GitHubApiMock().listOpenPulls(branch, []).createPullFails("Validation Failed", [{ message: "No commits between main and " + branch }]);
+    const github = new GitHubApiMock().createPullFails("Validation Failed", [{ message: "No commits between main and " + branch }]);
     await expect(openOrReusePullRequest(octokit(), request)).rejects.toMatchObject({ status: 422 });
     expect(github.pending()).toStrictEqual([]);
   });
