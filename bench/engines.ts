@@ -10,36 +10,19 @@
 // of 2, N tasks run one at a time; each is timed from createAndRun returning until the finish
 // activity has recorded the run `completed`. A run that does not complete (or an engine that
 // cannot start) fails the bench with a non-zero exit.
-import { cpus, loadavg } from "node:os";
-import { parseArgs } from "node:util";
 import { findTemporalServer } from "../test/temporal/temporal-server.ts";
+import { benchHeader, median, oneOf, parseBenchOptions, wholeNumber } from "./bench-helpers.ts";
 import { runEngine, startTemporal, warmUpTasks, type DatabaseKind, type EngineKind, type EngineResult, type TemporalHarness } from "./engines-run.ts";
 
 const engineLabel: Record<EngineKind, string> = { embedded: "embedded runner", temporal: "Temporal (dev server, 1 in-process worker)" };
 const dbLabel: Record<DatabaseKind, string> = { postgres: "PostgreSQL", pglite: "PGlite (memory)" };
 const ms = (value: number) => value.toFixed(1);
 
-function parseOptions(argv: string[]) {
-  const { values } = parseArgs({
-    args: argv,
-    options: { tasks: { type: "string", default: "20" }, db: { type: "string", default: "pglite" } },
-    strict: true,
-    allowPositionals: false,
-  });
-  if (!/^\d+$/.test(values.tasks) || Number(values.tasks) < 1 || Number(values.tasks) > 1000) {
-    throw new Error(`--tasks must be a whole number from 1 to 1000 (got ${JSON.stringify(values.tasks)})`);
-  }
-  const db = values.db;
-  if (db !== "pglite" && db !== "postgres") throw new Error(`--db must be pglite or postgres (got ${JSON.stringify(db)})`);
-  return { tasks: Number(values.tasks), db: db as DatabaseKind };
-}
-
-/** The middle value (the mean of the two middle ones for an even count). */
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
-}
+const parsed = parseBenchOptions("engines", { tasks: { default: "20" }, db: { default: "pglite" } }, "[--tasks N] [--db pglite|postgres]", (values) => {
+  wholeNumber("tasks", values.tasks, 1000);
+  oneOf("db", values.db, ["pglite", "postgres"] as const);
+});
+const options = parsed && { tasks: Number(parsed.tasks), db: parsed.db as DatabaseKind };
 
 const mean = (values: number[]) => values.reduce((sum, value) => sum + value, 0) / values.length;
 
@@ -60,15 +43,7 @@ function markdownTable(results: EngineResult[]): string {
 }
 
 async function main(): Promise<number> {
-  const argv = process.argv.slice(2);
-  let options: ReturnType<typeof parseOptions>;
-  try {
-    options = parseOptions(argv);
-  } catch (error) {
-    console.error(`bench:engines: ${(error as Error).message}`);
-    console.error("usage: npm run bench:engines -- [--tasks N] [--db pglite|postgres]");
-    return 2;
-  }
+  if (!options) return 2;
   // An address from the environment would measure someone else's server: only a CLI this bench starts.
   const server = findTemporalServer({ PATH: process.env["PATH"] });
   if (server?.kind !== "cli") {
@@ -76,8 +51,7 @@ async function main(): Promise<number> {
     return 1;
   }
 
-  const command = `npm run bench:engines${argv.length > 0 ? ` -- ${argv.join(" ")}` : ""}`;
-  const machine = `Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model.trim() ?? "unknown CPU"}, load average ${loadavg().map((l) => l.toFixed(2)).join(" ")} at start`;
+  const { command, machine } = benchHeader("engines");
   console.log(`${command}\n${machine}`);
   console.log(`${options.tasks} tasks per engine, one at a time, after a warm-up of ${warmUpTasks}; instant stage work; ${dbLabel[options.db]}; Temporal CLI ${server.path}`);
 
