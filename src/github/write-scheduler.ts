@@ -13,6 +13,11 @@ export interface WriteSchedulerSettings {
   perMinute: number;
   /** GitHub asks for about a second between writes; 750 ms keeps 80 a minute reachable. */
   minSpacingMs: number;
+  /**
+   * Of `perMinute`, what progress may never use: kept for acknowledgements and publishing, so a
+   * new trigger's 👀 is not held back a minute by running tasks that filled the window.
+   */
+  reservedPerMinute: number;
   /** Retries of one write after rate-limit answers. */
   maxRateLimitRetries: number;
   /** A longer wait than this is not waited for: the error goes up to the step's own retries. */
@@ -40,6 +45,7 @@ const defaults: WriteSchedulerSettings = {
   // GitHub recommends about a second between writes; at 750 ms the 80-a-minute window, not the
   // spacing, is what holds a backlog back, and a lone write is never delayed more than this.
   minSpacingMs: 750,
+  reservedPerMinute: 16,
   maxRateLimitRetries: 3,
   maxWaitSeconds: 15 * 60,
   now: () => Date.now(),
@@ -85,6 +91,8 @@ class InstallationQueue {
   private readonly sent: number[] = [];
   private pausedUntil = 0;
   private pumping = false;
+  /** Ends the pump's current wait: a write just arrived that may be due sooner. */
+  private wake: (() => void) | undefined;
 
   constructor(private readonly settings: WriteSchedulerSettings) {}
 
@@ -100,6 +108,7 @@ class InstallationQueue {
         queued.waiting.unshift(...lane[superseded]!.waiting);
         lane[superseded] = queued;
       }
+      this.wake?.();
       if (!this.pumping) void this.pump();
     });
   }
@@ -108,39 +117,40 @@ class InstallationQueue {
   private async pump(): Promise<void> {
     this.pumping = true;
     try {
-      while (this.hasWork()) {
-        const wait = this.readyAt() - this.settings.now();
-        // One sleep, then send: the wait is computed from GitHub's own figures, never polled.
-        if (wait > 0) await this.settings.sleep(wait);
-        // Picked after the wait, so a write that arrived meanwhile with a higher priority goes first.
-        const next = this.takeNext();
-        if (!next) return;
-        await this.sendHoldingSlot(next);
+      for (let lane = this.nextLane(); lane !== undefined; lane = this.nextLane()) {
+        const wait = this.readyAt(lane) - this.settings.now();
+        if (wait > 0) {
+          // One sleep, cut short when a write arrives (an acknowledgement may be due at once):
+          // the wait is computed from GitHub's own figures, never polled.
+          await Promise.race([this.settings.sleep(wait), new Promise<void>((resolve) => (this.wake = resolve))]);
+          this.wake = undefined;
+          continue;
+        }
+        await this.sendHoldingSlot(this.lanes.get(lane)!.shift()!);
       }
     } finally {
       this.pumping = false;
     }
   }
 
-  private readyAt(): number {
+  /**
+   * When a write of `priority` may go. Acknowledgements skip the spacing (they are few, and the
+   * first sign of life is what they are for); progress leaves `reservedPerMinute` of the window
+   * to the others. A higher priority is never due later than a lower one.
+   */
+  private readyAt(priority: WritePriority): number {
     const window = this.sent;
     while (window.length > 0 && window[0]! <= this.settings.now() - windowMs) window.shift();
     const last = window.at(-1);
-    const spaced = last === undefined ? 0 : last + this.settings.minSpacingMs;
-    const windowFree = window.length >= this.settings.perMinute ? window[window.length - this.settings.perMinute]! + windowMs : 0;
+    const spaced = last === undefined || priority === "acknowledge" ? 0 : last + this.settings.minSpacingMs;
+    const limit = priority === "progress" ? Math.max(1, this.settings.perMinute - this.settings.reservedPerMinute) : this.settings.perMinute;
+    const windowFree = window.length >= limit ? window[window.length - limit]! + windowMs : 0;
     return Math.max(this.pausedUntil, spaced, windowFree);
   }
 
-  private hasWork(): boolean {
-    return [...this.lanes.values()].some((lane) => lane.length > 0);
-  }
-
-  private takeNext(): QueuedWrite | undefined {
-    for (const priority of priorities) {
-      const next = this.lanes.get(priority)!.shift();
-      if (next) return next;
-    }
-    return undefined;
+  /** The highest priority with a write waiting. */
+  private nextLane(): WritePriority | undefined {
+    return priorities.find((priority) => this.lanes.get(priority)!.length > 0);
   }
 
   private async sendHoldingSlot(queued: QueuedWrite): Promise<void> {

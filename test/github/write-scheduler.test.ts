@@ -120,6 +120,37 @@ describe("GitHub's limits", () => {
     expect(times[80]).toBe(60_000);
   });
 
+  it("progress leaves 16 of the 80 to acknowledgements: with the window full of progress, a new 👀 goes out at once", async () => {
+    const github = fakeGitHub();
+    const schedulers = createWriteSchedulers({ ...clock, minSpacingMs: 0 });
+    const progress = Array.from({ length: 100 }, (_, n) => schedulers.schedule(1, { priority: "progress", coalesceKey: `check-run:${n}`, send: github.send(1, `p${n}`) }));
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(github.sent).toHaveLength(64);
+    const ack = schedulers.schedule(1, { priority: "acknowledge", send: github.send(1, "ack") });
+    await vi.advanceTimersByTimeAsync(0);
+    await ack;
+    expect(github.sent.at(-1)).toEqual({ name: "ack", installation: 1, at: 10_000 });
+    await vi.runAllTimersAsync();
+    await Promise.all(progress);
+    expect(withinRollingMinute(github.sent.map((write) => write.at), 80)).toBe(true);
+  });
+
+  it("an acknowledgement does not wait out the spacing after the write before it", async () => {
+    const github = fakeGitHub();
+    const schedulers = createWriteSchedulers(clock);
+    const progress = schedulers.schedule(1, { priority: "progress", coalesceKey: "comment:1", send: github.send(1, "progress") });
+    await vi.advanceTimersByTimeAsync(100);
+    const ack = schedulers.schedule(1, { priority: "acknowledge", send: github.send(1, "ack") });
+    const publish = schedulers.schedule(1, { priority: "publish", send: github.send(1, "publish") });
+    await vi.runAllTimersAsync();
+    await Promise.all([progress, ack, publish]);
+    expect(github.sent).toEqual([
+      { name: "progress", installation: 1, at: 0 },
+      { name: "ack", installation: 1, at: 100 },
+      { name: "publish", installation: 1, at: 850 },
+    ]);
+  });
+
   it("by default writes are spaced 750 ms apart, which also keeps them within 80 a minute", async () => {
     const github = fakeGitHub();
     const schedulers = createWriteSchedulers(clock);
