@@ -1,16 +1,9 @@
-// Reads `git diff` output (git's default a/ and b/ prefixes) into the files it touches and the
-// lines it adds. Hunk line counts decide where a hunk ends, so an added line that reads
+// Reads `git diff` output (git's default a/ and b/ prefixes) into the files it touches. Hunk line counts decide where a hunk ends, so an added line that reads
 // "++ b/x" or a removed "-- a/x" is content, never mistaken for a file header.
 import { AppError } from "../lib/errors.ts";
 import { readPathToken, unquoteGitPath } from "./git-path.ts";
 
 export type DiffFileStatus = "added" | "deleted" | "modified" | "renamed" | "copied";
-
-/** One `+` line of a hunk: its 1-based line number in the new file and its text without the `+`. */
-export interface AddedLine {
-  line: number;
-  text: string;
-}
 
 export interface DiffFile {
   /** null for a new file. */
@@ -18,7 +11,6 @@ export interface DiffFile {
   /** null for a deleted file. */
   newPath: string | null;
   status: DiffFileStatus;
-  addedLines: AddedLine[];
 }
 
 interface FileDraft {
@@ -26,13 +18,11 @@ interface FileDraft {
   newPath: string | null;
   movedAs: "renamed" | "copied" | null;
   hunks: number;
-  addedLines: AddedLine[];
 }
 
 interface HunkCursor {
   oldLeft: number;
   newLeft: number;
-  nextLine: number;
 }
 
 export function parseUnifiedDiff(diffText: string): DiffFile[] {
@@ -41,7 +31,7 @@ export function parseUnifiedDiff(diffText: string): DiffFile[] {
   let hunk: HunkCursor | undefined;
   for (const rawLine of diffText.split("\n")) {
     const line = rawLine.endsWith("\r") ? rawLine.slice(0, -1) : rawLine;
-    if (file && hunk && (hunk.oldLeft > 0 || hunk.newLeft > 0) && readHunkLine(line, hunk, file)) continue;
+    if (file && hunk && (hunk.oldLeft > 0 || hunk.newLeft > 0) && readHunkLine(line, hunk)) continue;
     hunk = undefined;
     if (line.startsWith("diff --cc ") || line.startsWith("diff --combined ")) {
       throw new AppError("invalid", "diff_unreadable", "combined (merge) diffs are not supported");
@@ -62,16 +52,14 @@ export function parseUnifiedDiff(diffText: string): DiffFile[] {
 }
 
 function startFile(drafts: FileDraft[], paths: { oldPath: string | null; newPath: string | null }): FileDraft {
-  const draft: FileDraft = { ...paths, movedAs: null, hunks: 0, addedLines: [] };
+  const draft: FileDraft = { ...paths, movedAs: null, hunks: 0 };
   drafts.push(draft);
   return draft;
 }
 
-function readHunkLine(line: string, hunk: HunkCursor, file: FileDraft): boolean {
+function readHunkLine(line: string, hunk: HunkCursor): boolean {
   const marker = line.charAt(0);
   if (marker === "+") {
-    file.addedLines.push({ line: hunk.nextLine, text: line.slice(1) });
-    hunk.nextLine += 1;
     hunk.newLeft -= 1;
   } else if (marker === "-") {
     hunk.oldLeft -= 1;
@@ -79,7 +67,6 @@ function readHunkLine(line: string, hunk: HunkCursor, file: FileDraft): boolean 
     // Some tools strip the lone space of an empty context line.
     hunk.oldLeft -= 1;
     hunk.newLeft -= 1;
-    hunk.nextLine += 1;
   } else if (marker !== "\\") {
     return false; // "\ No newline at end of file" is skipped; anything else ends the hunk
   }
@@ -91,7 +78,7 @@ const hunkHeader = /^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@/;
 function parseHunkHeader(line: string): HunkCursor {
   const match = hunkHeader.exec(line);
   if (!match) throw new AppError("invalid", "diff_unreadable", `unreadable hunk header: ${line}`);
-  return { oldLeft: Number(match[2] ?? 1), newLeft: Number(match[4] ?? 1), nextLine: Number(match[3]) };
+  return { oldLeft: Number(match[2] ?? 1), newLeft: Number(match[4] ?? 1) };
 }
 
 /** `a/x b/y`, either side possibly quoted; unquoted paths with spaces are split where both halves agree. */
@@ -163,8 +150,8 @@ function withoutPrefix(path: string, prefix: string): string {
 }
 
 function toDiffFile(draft: FileDraft): DiffFile {
-  const { oldPath, newPath, addedLines } = draft;
+  const { oldPath, newPath } = draft;
   const status: DiffFileStatus =
     draft.movedAs ?? (oldPath === null ? "added" : newPath === null ? "deleted" : "modified");
-  return { oldPath, newPath, status, addedLines };
+  return { oldPath, newPath, status };
 }
