@@ -39,8 +39,8 @@ export interface ChangedFileBytes {
   /** The path as findings show it, when the path itself holds a secret. */
   shownPath?: string;
   newBytes: string;
-  /** null for an added file. */
-  oldBytes: string | null;
+  /** The bytes before the change (null for an added file), read only for a file with a finding. */
+  oldBytes: () => Promise<string | null>;
 }
 
 /**
@@ -54,10 +54,12 @@ export async function scanChangedFiles(files: ChangedFileBytes[]): Promise<Secre
     files.map(async (file) => {
       const readings = file.newBytes.includes("\0") ? [file.newBytes, file.newBytes.replace(/\0/g, "")] : [file.newBytes];
       const hits: Hit[] = [];
+      let old: Promise<string | null> | undefined;
       for (const [index, text] of readings.entries()) {
         for (const hit of await findSecrets(text, file.path)) {
           const value = text.slice(hit.range[0], hit.range[1]);
-          const before = index === 0 ? file.oldBytes : (file.oldBytes?.replace(/\0/g, "") ?? null);
+          const oldBytes = await (old ??= file.oldBytes());
+          const before = index === 0 ? oldBytes : (oldBytes?.replace(/\0/g, "") ?? null);
           if (before !== null && value !== "" && before.includes(value)) continue;
           if (hits.some((known) => known.rule === hit.rule && known.line === hit.line)) continue;
           hits.push(hit);

@@ -38,13 +38,12 @@ export async function scanChange(deps: Pick<SandboxStageWorkDeps, "git">, dir: s
     }
     const batch = written.slice(start, end);
     const blobs = await deps.git.readBlobs(dir, batch.map((file) => file.newBlob!));
-    for (const file of batch) {
-      const candidate = { path: file.path, newBytes: blobs.get(file.newBlob!) ?? "", oldBytes: null, ...(names.shown.has(file.path) ? { shownPath: names.shown.get(file.path)! } : {}) };
-      if ((await scanChangedFiles([candidate])).length === 0) continue;
-      // Only a file with a finding is read as it was, to let values it already held pass.
-      const old = file.oldBlob === null ? null : ((await deps.git.readBlobs(dir, [file.oldBlob])).get(file.oldBlob) ?? null);
-      findings.push(...(await scanChangedFiles([{ ...candidate, oldBytes: old }])));
-    }
+    const readOld = (sha: string | null) => async () => (sha === null ? null : ((await deps.git.readBlobs(dir, [sha])).get(sha) ?? null));
+    findings.push(
+      ...(await scanChangedFiles(
+        batch.map((file) => ({ path: file.path, newBytes: blobs.get(file.newBlob!) ?? "", oldBytes: readOld(file.oldBlob), ...(names.shown.has(file.path) ? { shownPath: names.shown.get(file.path)! } : {}) })),
+      )),
+    );
     start = end;
   }
   return findings;

@@ -128,9 +128,9 @@ describe("scanChangedFiles", () => {
 
   it("reads the whole new file, numbered as in it, and lets values the file already held pass", async () => {
     const findings = await scanChangedFiles([
-      { path: "src/config.ts", oldBytes: before, newBytes: after },
-      { path: "notes/new file.md", oldBytes: null, newBytes: `# Notes\ntoken ${fake.anthropicOauth}\n` },
-      { path: "old.txt", oldBytes: fake.openaiProject, newBytes: "" },
+      { path: "src/config.ts", oldBytes: async () => before, newBytes: after },
+      { path: "notes/new file.md", oldBytes: async () => null, newBytes: `# Notes\ntoken ${fake.anthropicOauth}\n` },
+      { path: "old.txt", oldBytes: async () => fake.openaiProject, newBytes: "" },
     ]);
 
     expect(findings).toEqual([
@@ -141,8 +141,18 @@ describe("scanChangedFiles", () => {
     for (const secret of Object.values(fake)) expectNoSecretIn(findings, secret);
   });
 
+  it("reads a file's old bytes only when its new bytes hold a finding", async () => {
+    const reads: string[] = [];
+    const old = (path: string, text: string) => async () => (reads.push(path), text);
+    await scanChangedFiles([
+      { path: "clean.ts", oldBytes: old("clean.ts", "export {};\n"), newBytes: "export const x = 1;\n" },
+      { path: "leaky.ts", oldBytes: old("leaky.ts", "export {};\n"), newBytes: `const t = "${fake.githubClassic}";\n` },
+    ]);
+    expect(reads).toEqual(["leaky.ts"]);
+  });
+
   it("sees a private key across lines and reports its first line", async () => {
-    expect(await scanChangedFiles([{ path: "deploy/key.pem", oldBytes: null, newBytes: `# deploy key\n${rsaKey}` }])).toEqual([
+    expect(await scanChangedFiles([{ path: "deploy/key.pem", oldBytes: async () => null, newBytes: `# deploy key\n${rsaKey}` }])).toEqual([
       { where: "file: deploy/key.pem", line: 2, rule: "@secretlint/secretlint-rule-privatekey", message: "private key" },
     ]);
   });
@@ -150,8 +160,8 @@ describe("scanChangedFiles", () => {
   it("reads bytes git would call binary: after a NUL byte, and UTF-16", async () => {
     const utf16 = Buffer.from(`key=${fake.githubClassic}`, "utf16le").toString("latin1");
     const findings = await scanChangedFiles([
-      { path: "a.bin", oldBytes: null, newBytes: `\0\u00ff\u00fe${fake.githubClassic}` },
-      { path: "b.txt", oldBytes: null, newBytes: utf16 },
+      { path: "a.bin", oldBytes: async () => null, newBytes: `\0\u00ff\u00fe${fake.githubClassic}` },
+      { path: "b.txt", oldBytes: async () => null, newBytes: utf16 },
     ]);
     expect(findings.map((finding) => finding.where)).toEqual(["file: a.bin", "file: b.txt"]);
   });
@@ -162,7 +172,7 @@ describe("scanChangedFiles", () => {
     expect(names.findings).toHaveLength(1);
     expect(names.findings[0]!.where).toMatch(/^file name: cache\/\[redacted: .*\]\.json$/);
     expectNoSecretIn(names.findings, fake.githubClassic);
-    const inFile = await scanChangedFiles([{ path, shownPath: names.shown.get(path)!, oldBytes: null, newBytes: fake.githubClassic }]);
+    const inFile = await scanChangedFiles([{ path, shownPath: names.shown.get(path)!, oldBytes: async () => null, newBytes: fake.githubClassic }]);
     expectNoSecretIn(inFile, fake.githubClassic);
   });
 });
