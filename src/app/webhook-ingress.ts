@@ -76,16 +76,13 @@ class IngressError extends Error {
   }
 }
 
-/** The digest of a well-formed X-Hub-Signature-256 value; only sha256 in lowercase hex, as GitHub sends it. */
+/**
+ * The digest of a well-formed X-Hub-Signature-256 value; only sha256 in lowercase hex, as GitHub
+ * sends it (the legacy X-Hub-Signature, sha1, alone is not accepted).
+ */
 function signatureDigest(header: string | undefined): Buffer | undefined {
   const match = /^sha256=([0-9a-f]{64})$/.exec(header ?? "");
   return match ? Buffer.from(match[1]!, "hex") : undefined;
-}
-
-export function verifySignature(secret: string, body: Buffer, header: string | undefined): boolean {
-  // Only sha256: the legacy X-Hub-Signature (sha1) alone is not accepted.
-  const digest = signatureDigest(header);
-  return digest !== undefined && timingSafeEqual(createHmac("sha256", secret).update(body).digest(), digest);
 }
 
 /** A header sent exactly once: two copies of a signature or delivery id are not GitHub's. */
