@@ -4,7 +4,7 @@
 // behind the write that needs the token would never run.
 import type { OctokitPlugin } from "./retry-after.ts";
 import { markScheduledWrite } from "./scheduled-writes.ts";
-import { hintOf, type WritePriority } from "./write-hint.ts";
+import { hintOf } from "./write-hint.ts";
 import { createWriteSchedulers, type WriteSchedulers } from "./write-scheduler.ts";
 
 /** The process's queues: Octokit instances come and go per event and per call, the queues stay. */
@@ -18,10 +18,6 @@ interface RequestOptions {
   [parameter: string]: unknown;
 }
 
-/** Issues this process has commented on: its first comment on an issue is an acknowledgement. */
-const commentedIssues = new Set<string>();
-const commentedIssuesKept = 10_000;
-
 export const scheduleWrites: OctokitPlugin = (octokit, options) => {
   const installationId = (options["auth"] as { installationId?: number | string } | undefined)?.installationId;
   // Throttling switched off (tests' clients): writes go straight out, as with the plugin's queues.
@@ -33,7 +29,8 @@ export const scheduleWrites: OctokitPlugin = (octokit, options) => {
     const path = expandPath(described);
     if (!isContentCreating(described, path)) return request(requestOptions);
     const hint = hintOf(described);
-    const priority = hint?.priority ?? defaultPriority(described.method, path);
+    // Acknowledgements and progress say so (writeHint); anything else is publishing's bookkeeping.
+    const priority = hint?.priority ?? "publish";
     markScheduledWrite(requestOptions);
     return schedulers.schedule(Number(installationId), {
       priority,
@@ -65,16 +62,4 @@ function isTokenRequest(method: string, path: string): boolean {
     (method === "PATCH" && /^\/applications\/[^/]+\/token\/scoped$/.test(path)) ||
     (method === "POST" && (/^\/applications\/[^/]+\/token$/.test(path) || /^\/app\/installations\/[^/]+\/access_tokens$/.test(path) || path === "/login/oauth/access_token"))
   );
-}
-
-/** Without a hint: a reaction (👀) or the app's first comment on an issue acknowledges a trigger. */
-function defaultPriority(method: string, path: string): WritePriority {
-  if (method === "POST" && /\/reactions$/.test(path)) return "acknowledge";
-  const issueComment = method === "POST" ? /^\/repos\/([^/]+\/[^/]+)\/issues\/(\d+)\/comments$/.exec(path) : null;
-  if (!issueComment) return "publish";
-  const issue = `${issueComment[1]!.toLowerCase()}#${issueComment[2]}`;
-  if (commentedIssues.has(issue)) return "publish";
-  commentedIssues.add(issue);
-  if (commentedIssues.size > commentedIssuesKept) commentedIssues.delete(commentedIssues.values().next().value!);
-  return "acknowledge";
 }
