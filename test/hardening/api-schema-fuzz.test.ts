@@ -4,30 +4,22 @@
 // server: every team route with a team API key, every admin route with the admin token.
 // It found NUL characters in query, path and body strings reaching PostgreSQL as 500s.
 import { execFile } from "node:child_process";
-import { accessSync, constants } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, it } from "vitest";
 import { testDatabases } from "../helpers/databases.ts";
+import { findOnPath } from "../../src/sandbox/host-programs.ts";
 import { adminToken, seedTeam, startTestServer, type TestServer } from "../helpers/server.ts";
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const schemathesis = path.join(repoRoot, ".tools", "bin", "st");
 const missingReason = "no schemathesis in .tools/bin: run `node scripts/ensure-tools.mjs`";
 
-function installed(file: string): boolean {
-  try {
-    accessSync(file, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 // On CI a missing fuzzer fails the suite rather than let the API pass unseen.
-const skip = !installed(schemathesis) && process.env.CI !== "true";
+const installed = findOnPath("st", path.dirname(schemathesis)) !== undefined;
+const skip = !installed && process.env.CI !== "true";
 if (skip) console.warn(`API schema fuzz test skipped: ${missingReason}`);
 
 const checks = ["not_a_server_error", "status_code_conformance", "content_type_conformance", "response_schema_conformance"];
@@ -95,7 +87,7 @@ describe.skipIf(skip)(`fuzzing the HTTP API against its OpenAPI document (on ${t
   let workDir: string;
 
   beforeAll(async () => {
-    if (!installed(schemathesis)) throw new Error(`the API schema fuzz test cannot run: ${missingReason}`);
+    if (!installed) throw new Error(`the API schema fuzz test cannot run: ${missingReason}`);
     server = await startTestServer(testDatabases[0]!);
     // A team with the user and repository the document's examples name, so that creating a task
     // from the examples succeeds and the later operations have a task to act on.

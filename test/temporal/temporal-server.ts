@@ -2,10 +2,10 @@
 // on PATH or in .tools/bin (scripts/ensure-tools.mjs puts it there; the SDK's own createLocal()
 // would download one, which cannot work offline). Without one the tests skip and say why — except
 // on CI, where a missing server must fail them rather than let them pass unseen.
-import { accessSync, constants } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { TestWorkflowEnvironment } from "@temporalio/testing";
+import { findOnPath } from "../../src/sandbox/host-programs.ts";
 
 export type TemporalServer = { kind: "existing"; address: string } | { kind: "cli"; path: string };
 
@@ -14,26 +14,9 @@ export const toolsCli = path.join(repoRoot, ".tools", "bin", "temporal");
 
 export const missingReason = "no Temporal server: set TEMPORAL_TEST_ADDRESS, put the temporal CLI on PATH, or run `node scripts/ensure-tools.mjs`";
 
-function executable(file: string): boolean {
-  try {
-    accessSync(file, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function onPath(command: string, searchPath: string | undefined): string | undefined {
-  return (searchPath ?? "")
-    .split(path.delimiter)
-    .filter(Boolean)
-    .map((dir) => path.join(dir, command))
-    .find(executable);
-}
-
 export function findTemporalServer(env: Record<string, string | undefined>, localCli = toolsCli): TemporalServer | undefined {
   if (env.TEMPORAL_TEST_ADDRESS) return { kind: "existing", address: env.TEMPORAL_TEST_ADDRESS };
-  const cli = onPath("temporal", env.PATH) ?? (executable(localCli) ? localCli : undefined);
+  const cli = findOnPath("temporal", env.PATH ?? "")?.real ?? findOnPath(path.basename(localCli), path.dirname(localCli))?.real;
   return cli ? { kind: "cli", path: cli } : undefined;
 }
 
