@@ -2,25 +2,12 @@
 // (comments, check runs, pull requests) that records every call, so a test can assert the
 // sequence of what the app did on GitHub.
 import nock from "nock";
+import type { FakeGitHubCall as Call, FakeCheckRun as CheckRun } from "../inbox/fake-github-server.ts";
 
 type Json = Record<string, unknown>;
 
-export interface Call {
-  method: string;
-  path: string;
-  body: Json;
-}
-
-export interface CheckRun {
-  id: number;
-  name: string;
-  head_sha: string;
-  external_id: string;
-  status: string;
-  conclusion: string | null;
-  output: Json;
-  history: { status: string; conclusion: string | null }[];
-}
+// The same shapes as the HTTP stand-in's, so a test reads either fake's records alike.
+export type { Call, CheckRun };
 
 export class FakeGitHub {
   readonly calls: Call[] = [];
