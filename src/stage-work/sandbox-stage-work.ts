@@ -19,6 +19,7 @@ import { controlCloneDir, ensureSandbox, type CheckoutDeps } from "./sandbox-che
 import type { StageReport } from "./repository-host.ts";
 import { type AgentRequest, type PublishRequest, type StageWork } from "./stage-work.ts";
 import { isPermanent } from "../lib/errors.ts";
+import { LatestWins } from "../lib/latest-wins.ts";
 import { revokeRunToken } from "../gateway/run-tokens.ts";
 import { explainFailure, modelAccessFor, type ModelGatewaySettings } from "./model-access.ts";
 
@@ -42,6 +43,9 @@ export function createSandboxStageWork(deps: SandboxStageWorkDeps): StageWork {
   // The agent log's cap is per run, across its stages; kept in memory (a restarted process starts afresh).
   const logBudgets = new Map<string, RunLogBudget>();
   const logBudgetFor = (runId: string): RunLogBudget => logBudgets.get(runId) ?? logBudgets.set(runId, new RunLogBudget()).get(runId)!;
+  // A stage's check run is reported without the stage waiting on GitHub's write budget: one
+  // report at a time per check run, "done" replacing a "running" that has not gone out yet.
+  const stageReports = new LatestWins();
 
   /** The plan and the review to address, from the run's outputs (review notes are one of them). */
   async function inputsFor(request: AgentRequest) {
@@ -72,8 +76,10 @@ export function createSandboxStageWork(deps: SandboxStageWorkDeps): StageWork {
       const context = await contexts.get(request);
       const { sandbox, baseSha } = await ensureSandbox(deps, context, request.role === "planner");
       const report = (update: Pick<StageReport, "status" | "conclusion" | "summary">) =>
-        deps.host.reportStage(context, { stage: request.stage, stageName: request.stageName, headSha: baseSha, ...update });
-      await report({ status: "in_progress", summary: `${request.role} running` });
+        void stageReports.submit(`${request.runId}:${request.stage}:${baseSha}`, () =>
+          deps.host.reportStage(context, { stage: request.stage, stageName: request.stageName, headSha: baseSha, ...update }),
+        );
+      report({ status: "in_progress", summary: `${request.role} running` });
       const log = createAgentLog(deps.db, { taskId: request.taskId, runId: request.runId, stage: request.stage }, logBudgetFor(request.runId));
       const { plan, reviewNotes } = await inputsFor(request);
       const prompt = buildPrompt(request.role, {
@@ -106,13 +112,13 @@ export function createSandboxStageWork(deps: SandboxStageWorkDeps): StageWork {
         const { runId, stage, iteration, role } = request;
         const outputRef = await saveStageOutput(deps.db, { runId, stage, iteration, role, text: result.output });
         const verdict = role === "reviewer" ? parseReviewVerdict(result.output) : null;
-        await report({ status: "completed", conclusion: "success", summary: result.output });
+        report({ status: "completed", conclusion: "success", summary: result.output });
         return { verdict, outputRef };
       } catch (thrown) {
         await log.flush();
         const cancelled = signal.aborted;
         const error = cancelled ? thrown : await explainFailure(deps.db, deps.gateway, request.runId, thrown);
-        await report({ status: "completed", conclusion: cancelled ? "cancelled" : "failure", summary: cancelled ? "cancelled" : (error as Error).message });
+        report({ status: "completed", conclusion: cancelled ? "cancelled" : "failure", summary: cancelled ? "cancelled" : (error as Error).message });
         throw error;
       }
     },
@@ -130,6 +136,8 @@ export function createSandboxStageWork(deps: SandboxStageWorkDeps): StageWork {
         throw error;
       }
     },
+
+    progressSettled: (run: Pick<RunRef, "runId">) => stageReports.settled(`${run.runId}:`),
 
     async cleanup(run: RunRef): Promise<void> {
       const row = await findRunCheckout(deps.db, run.runId);

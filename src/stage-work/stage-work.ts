@@ -25,15 +25,21 @@ export interface StageWork {
   runAgent(request: AgentRequest, signal: AbortSignal): Promise<AgentOutput>;
   publish(request: PublishRequest, signal: AbortSignal): Promise<PublishOutput>;
   cleanup(run: RunRef): Promise<void>;
+  /**
+   * Resolves once the stage progress this process reported for the run (check runs) has reached
+   * the host. Agent stages do not wait for it; a run's end does, so what it records is on GitHub.
+   */
+  progressSettled?(run: Pick<RunRef, "runId">): Promise<void>;
 }
 
 /**
- * What runs until sandboxes and agents are configured: every agent stage fails at once with a
- * reason that says what is missing, rather than a task that sits in `running` forever.
+ * What runs until the GitHub App is configured: every agent stage fails at once with the reason
+ * the composition root gives (what is missing and how to set it, see tasks/setup-status.ts),
+ * rather than a task that sits in `running` forever.
  */
-export function createUnavailableStageWork(): StageWork {
+export function createUnavailableStageWork(reason: string): StageWork {
   const refuse = async (): Promise<never> => {
-    throw new PermanentFailure("no agent runtime is available on this server yet: sandboxes and coding agents are not set up");
+    throw new PermanentFailure(`this server cannot run agents yet. ${reason}`);
   };
   return { runAgent: refuse, publish: refuse, cleanup: async () => undefined };
 }
