@@ -57,7 +57,8 @@ export function createPipelineActivities(deps: ActivityDeps): PipelineActivities
 
     async enterStage({ taskId, runId, stage, stageName }) {
       await recordStageEntered(db, { taskId, runId, stage, stageName });
-      await deps.progress?.report({ taskId, runId });
+      // Not awaited: the stage's work need not wait for GitHub's write budget; finish waits for all.
+      void deps.progress?.report({ taskId, runId });
     },
 
     async runAgent(args, signal) {
@@ -66,7 +67,7 @@ export function createPipelineActivities(deps: ActivityDeps): PipelineActivities
 
     async markWaiting({ taskId, runId, stage, stageName }) {
       await recordWaiting(db, { taskId, runId, stage, stageName });
-      await deps.progress?.report({ taskId, runId });
+      void deps.progress?.report({ taskId, runId });
     },
 
     async publish(args, signal) {
@@ -77,6 +78,8 @@ export function createPipelineActivities(deps: ActivityDeps): PipelineActivities
       // An engine failure names no real stage: its key is its name.
       const message = outcomeMessage(outcome, outcome.status === "completed" ? "" : (stageName ?? outcome.stage));
       const completed = outcome.status === "completed" ? outcome : null;
+      // What the run's stages reported goes out before the run is recorded as over.
+      await deps.work.progressSettled?.({ runId });
       await recordRunFinished(db, {
         taskId,
         runId,

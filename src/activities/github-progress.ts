@@ -8,9 +8,14 @@ import type { RunRef } from "../pipeline/types.ts";
 import type { GitHubClients } from "../github/github-clients.ts";
 import { saveTrackingCommentId } from "../db/tracking-comments.ts";
 import { findTaskIssue, loadTrackingState } from "../tasks/tracking-view.ts";
+import { LatestWins } from "../lib/latest-wins.ts";
 
 export interface ProgressReporter {
-  /** Brings the task's GitHub surfaces up to date with the database; never throws. */
+  /**
+   * Brings the task's GitHub surfaces up to date with the database; never throws. Resolves once
+   * they show at least the state of the moment of the call. A step that need not wait for GitHub
+   * (entering a stage) does not: the update waits for the installation's write budget, not the run.
+   */
   report(run: Pick<RunRef, "taskId" | "runId">): Promise<void>;
 }
 
@@ -27,21 +32,25 @@ export interface GitHubProgressDeps {
 
 export function createGitHubProgress(deps: GitHubProgressDeps): ProgressReporter {
   const { db } = deps;
+  // One update per task at a time; one that a newer one replaces while it waits is never sent,
+  // since each update renders the task as the database has it when it runs.
+  const updates = new LatestWins();
+  const refresh = async (taskId: string) => {
+    try {
+      const target = await findTaskIssue(db, taskId);
+      if (!target) return;
+      const octokit = await deps.github.auth(target.installationId);
+      await upsertTrackingComment(octokit, target.issue, () => loadTrackingState(db, taskId), {
+        taskUrl: `${deps.publicUrl}/api/tasks/${taskId}`,
+        createIfMissing: deps.createComment,
+        warning: deps.warning,
+        remember: (commentId, bodyHash) => saveTrackingCommentId(db, taskId, commentId, bodyHash),
+      });
+    } catch (error) {
+      deps.log.warn({ err: error, taskId }, "could not update the tracking comment");
+    }
+  };
   return {
-    async report({ taskId }) {
-      try {
-        const target = await findTaskIssue(db, taskId);
-        if (!target) return;
-        const octokit = await deps.github.auth(target.installationId);
-        await upsertTrackingComment(octokit, target.issue, () => loadTrackingState(db, taskId), {
-          taskUrl: `${deps.publicUrl}/api/tasks/${taskId}`,
-          createIfMissing: deps.createComment,
-          warning: deps.warning,
-          remember: (commentId, bodyHash) => saveTrackingCommentId(db, taskId, commentId, bodyHash),
-        });
-      } catch (error) {
-        deps.log.warn({ err: error, taskId }, "could not update the tracking comment");
-      }
-    },
+    report: ({ taskId }) => updates.submit(taskId, () => refresh(taskId)),
   };
 }

@@ -52,7 +52,13 @@ const defaults: WriteSchedulerSettings = {
   sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
 };
 
-const windowMs = 60_000;
+/**
+ * How long a write counts against the minute. GitHub counts a write when it arrives, which is
+ * somewhere between our sending it and its answer; a write is counted from its answer, plus a
+ * second for clocks and transport, so our window never frees a slot before GitHub's does (a
+ * write sent the moment ours freed was refused by the stand-in, pausing the queue ~12 s).
+ */
+const windowMs = 61_000;
 /**
  * Writes go one at a time (as GitHub asks), but a write that hangs must not stop the
  * installation's queue for good: after this long the next write may go while it finishes.
@@ -87,14 +93,15 @@ export function createWriteSchedulers(overrides: Partial<WriteSchedulerSettings>
 
 class InstallationQueue {
   private readonly lanes = new Map<WritePriority, QueuedWrite[]>(priorities.map((priority) => [priority, []]));
-  /** Send times within the last minute, oldest first. */
-  private readonly sent: number[] = [];
+  /** When each write of the last minute was answered (or sent, while it is in flight), oldest first. */
+  private readonly sent: Array<{ at: number }> = [];
   private pausedUntil = 0;
   private pumping = false;
   /** Ends the pump's current wait: a write just arrived that may be due sooner. */
   private wake: (() => void) | undefined;
 
   constructor(private readonly settings: WriteSchedulerSettings) {}
+
 
   add(write: ScheduledWrite<unknown>): Promise<unknown> {
     return new Promise((resolve, reject) => {
@@ -140,12 +147,18 @@ class InstallationQueue {
    */
   private readyAt(priority: WritePriority): number {
     const window = this.sent;
-    while (window.length > 0 && window[0]! <= this.settings.now() - windowMs) window.shift();
-    const last = window.at(-1);
+    while (window.length > 0 && window[0]!.at <= this.settings.now() - windowMs) window.shift();
+    const last = window.at(-1)?.at;
     const spaced = last === undefined || priority === "acknowledge" ? 0 : last + this.settings.minSpacingMs;
     const limit = priority === "progress" ? Math.max(1, this.settings.perMinute - this.settings.reservedPerMinute) : this.settings.perMinute;
-    const windowFree = window.length >= limit ? window[window.length - limit]! + windowMs : 0;
+    const windowFree = window.length >= limit ? window[window.length - limit]!.at + windowMs : 0;
     return Math.max(this.pausedUntil, spaced, windowFree);
+  }
+
+  /** A write's answer came: it counts from now, keeping the window in order of time. */
+  private answered(entry: { at: number }): void {
+    entry.at = this.settings.now();
+    this.sent.sort((a, b) => a.at - b.at);
   }
 
   /** The highest priority with a write waiting. */
@@ -164,9 +177,10 @@ class InstallationQueue {
   }
 
   private async send(queued: QueuedWrite): Promise<void> {
-    this.sent.push(this.settings.now());
+    const entry = { at: this.settings.now() };
+    this.sent.push(entry);
     try {
-      const result = await queued.write.send();
+      const result = await queued.write.send().finally(() => this.answered(entry));
       for (const caller of queued.waiting) caller.resolve(result);
     } catch (error) {
       const waitSeconds = rateLimitWaitSeconds(error, this.settings.now());
