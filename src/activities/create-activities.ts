@@ -2,6 +2,7 @@
 // the stage work behind the StageWork port. Every activity is safe to run twice, and each reads
 // what it needs once: stage names come with the command, not from the database.
 import type { Logger } from "../lib/logger.ts";
+import { noMetrics, secondsSince, type Metrics } from "../lib/metrics.ts";
 import type { Prisma, PrismaClient } from "../generated/prisma/client.ts";
 import { findFlagSubject, findRunStart, fixPipelineInput } from "../db/run-start.ts";
 import { recordRunFinished, recordStageEntered, recordWaiting } from "../db/run-progress.ts";
@@ -19,6 +20,8 @@ export interface ActivityDeps {
   log: Logger;
   /** Keeps GitHub (the tracking comment) in step with the database; optional without an app. */
   progress?: ProgressReporter;
+  /** Times each stage's agent and publish steps, and counts finished runs by outcome. */
+  metrics?: Metrics;
 }
 
 function outcomeMessage(outcome: Outcome, stageName: string): string {
@@ -34,6 +37,19 @@ function outcomeMessage(outcome: Outcome, stageName: string): string {
 
 export function createPipelineActivities(deps: ActivityDeps): PipelineActivities {
   const { db } = deps;
+  const metrics = deps.metrics ?? noMetrics;
+  /** Runs one step of a stage and records how long it took and whether it threw. */
+  async function timed<T>(stage: string, step: "agent" | "publish", work: () => Promise<T>): Promise<T> {
+    const startedAt = performance.now();
+    let outcome: "ok" | "error" = "error";
+    try {
+      const result = await work();
+      outcome = "ok";
+      return result;
+    } finally {
+      metrics.stageStepFinished({ stage, step, outcome, seconds: secondsSince(startedAt) });
+    }
+  }
 
   return {
     async loadRun(run) {
@@ -62,7 +78,7 @@ export function createPipelineActivities(deps: ActivityDeps): PipelineActivities
     },
 
     async runAgent(args, signal) {
-      return deps.work.runAgent(args, signal ?? new AbortController().signal);
+      return timed(args.stage, "agent", () => deps.work.runAgent(args, signal ?? new AbortController().signal));
     },
 
     async markWaiting({ taskId, runId, stage, stageName }) {
@@ -71,7 +87,7 @@ export function createPipelineActivities(deps: ActivityDeps): PipelineActivities
     },
 
     async publish(args, signal) {
-      return deps.work.publish(args, signal ?? new AbortController().signal);
+      return timed(args.stage, "publish", () => deps.work.publish(args, signal ?? new AbortController().signal));
     },
 
     async finish({ taskId, runId, outcome, stageName }) {
@@ -90,6 +106,7 @@ export function createPipelineActivities(deps: ActivityDeps): PipelineActivities
         message,
         outcome: outcome as unknown as Prisma.InputJsonObject,
       });
+      metrics.runFinished(outcome.status);
       await deps.progress?.report({ taskId, runId });
     },
 

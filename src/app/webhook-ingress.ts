@@ -11,6 +11,7 @@ import { createHmac, timingSafeEqual, type Hmac } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { IncomingDelivery } from "../inbox/index.ts";
 import type { Logger } from "../lib/logger.ts";
+import { noMetrics, secondsSince, type Metrics } from "../lib/metrics.ts";
 
 /** GitHub caps payloads at 25 MB. */
 export const maxWebhookBytes = 25 * 1024 * 1024;
@@ -56,6 +57,8 @@ export interface WebhookIngressDeps {
   limits?: Partial<IngressLimits>;
   /** Updated as bodies are read; a fresh one unless given. */
   meter?: IngressMeter;
+  /** Counts each answer by event and outcome, and times it. */
+  metrics?: Metrics;
 }
 
 /** Where verified deliveries go: the durable inbox (the benchmark also measures an id-only store). */
@@ -100,6 +103,8 @@ function isJson(contentType: string | undefined): boolean {
 interface Outcome {
   status: number;
   body: Record<string, unknown>;
+  /** The verified event's name. */
+  event: string;
   delivery?: IncomingDelivery;
 }
 
@@ -175,6 +180,7 @@ function parsePayload(body: Buffer): { payload: object; payloadJson: string } {
 export function createWebhookIngress(deps: WebhookIngressDeps): WebhookIngress {
   const limits = { ...defaultIngressLimits, ...deps.limits };
   const meter = deps.meter ?? newIngressMeter();
+  const metrics = deps.metrics ?? noMetrics;
   let reservedLargeBytes = 0;
 
   /** Takes a large body's declared length from the budget until `release`; small bodies are free. */
@@ -191,8 +197,8 @@ export function createWebhookIngress(deps: WebhookIngressDeps): WebhookIngress {
     const { payload, payloadJson } = parsePayload(body);
     const action = typeof (payload as { action?: unknown }).action === "string" ? (payload as { action: string }).action : undefined;
     const delivery: IncomingDelivery = { id, event, action, installationId: installationOf(payload), payload, payloadJson };
-    if (!(await deps.store.store(delivery))) return { status: 200, body: { status: "duplicate" } };
-    return { status: 202, body: { status: "accepted" }, delivery };
+    if (!(await deps.store.store(delivery))) return { status: 200, body: { status: "duplicate" }, event };
+    return { status: 202, body: { status: "accepted" }, event, delivery };
   }
 
   async function accept(req: IncomingMessage): Promise<Outcome> {
@@ -219,10 +225,14 @@ export function createWebhookIngress(deps: WebhookIngressDeps): WebhookIngress {
   return {
     async handle(req, res) {
       if ((req.url ?? "").split("?")[0] !== deps.path) return false;
+      const startedAt = performance.now();
+      // Only a verified delivery's event is counted by name: anyone can send any header.
+      const count = (event: string | undefined, outcome: string) => metrics.webhookReceived({ event, outcome, seconds: secondsSince(startedAt) });
       try {
         const outcome = await accept(req);
         try {
           reply(res, outcome.status, outcome.body);
+          count(outcome.event, outcome.delivery ? "accepted" : "duplicate");
         } finally {
           // Stored is stored: it is handled even if the answer could not be written.
           if (outcome.delivery) deps.store.accepted(outcome.delivery);
@@ -234,12 +244,15 @@ export function createWebhookIngress(deps: WebhookIngressDeps): WebhookIngress {
         if (error instanceof IngressError) {
           if (error.status === 408) deps.log.warn({ delivery: req.headers["x-github-delivery"] }, "webhook body did not arrive in time; connection closed");
           reply(res, error.status, { error: { code: error.code, message: error.message } }, { ...error.headers, ...close });
+          count(undefined, error.code);
         } else if (!req.complete) {
           // The client went away in the middle of the body: there is no one to answer.
           deps.log.warn({ err: error, delivery: req.headers["x-github-delivery"] }, "webhook body ended early");
+          count(undefined, "aborted");
         } else {
           deps.log.error({ err: error }, "webhook ingress failed");
           reply(res, 500, { error: { code: "internal", message: "internal error" } });
+          count(undefined, "error");
         }
       }
       return true;

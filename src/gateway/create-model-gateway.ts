@@ -1,13 +1,14 @@
 // The model gateway: `/model/anthropic/*` and `/model/openai/*` on the app's port. A sandboxed
 // agent calls it with its run's token; the gateway checks the token and the run's budget, forwards
 // the call with the operator's key (which never leaves the control plane), streams the answer back
-// and adds the tokens the answer reports to the run.
+// and adds the tokens the answer reports to the run, in total and for the model the answer names.
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Config } from "../config.ts";
 import type { Db } from "../db/client.ts";
 import { addRunModelUsage } from "../db/run-model-usage.ts";
 import { isAppError } from "../lib/errors.ts";
 import type { Logger } from "../lib/logger.ts";
+import type { Metrics } from "../lib/metrics.ts";
 import { budgetExceeded, usedTokens } from "./budget.ts";
 import { forward } from "./forward.ts";
 import { authenticateRunToken } from "./run-tokens.ts";
@@ -18,6 +19,8 @@ export interface ModelGatewayDeps {
   db: Db;
   settings: Config["gateway"];
   log: Logger;
+  /** Counts the model tokens the answers report, by vendor. */
+  metrics?: Pick<Metrics, "modelTokens">;
 }
 
 const routePattern = /^\/model\/(anthropic|openai)(\/[^?]*)?(\?.*)?$/;
@@ -37,9 +40,10 @@ function refuse(res: ServerResponse, vendor: Vendor, kind: GatewayErrorKind, mes
 export function createModelGateway(deps: ModelGatewayDeps) {
   const { db, settings, log } = deps;
 
-  async function record(runId: string, meter: UsageMeter): Promise<void> {
+  async function record(runId: string, vendor: VendorName, meter: UsageMeter): Promise<void> {
     const usage = meter.finish();
     if (usedTokens(usage) === 0) return;
+    deps.metrics?.modelTokens({ vendor, input: usage.inputTokens, output: usage.outputTokens });
     const total = await addRunModelUsage(db, runId, usage);
     log.debug({ runId, ...usage, total: usedTokens(total) }, "model usage recorded");
   }
@@ -67,7 +71,7 @@ export function createModelGateway(deps: ModelGatewayDeps) {
       auth: vendor.authHeaders(upstream.apiKey),
       onResponse: (contentType) => (meter = createUsageMeter(vendor.name, contentType)),
       onChunk: (chunk) => meter.push(chunk),
-      onEnd: () => record(run.id, meter).catch((error: unknown) => log.error({ err: error, runId: run.id }, "could not record model usage")),
+      onEnd: () => record(run.id, vendor.name, meter).catch((error: unknown) => log.error({ err: error, runId: run.id }, "could not record model usage")),
       onUnreachable: (error) => {
         log.warn({ err: error, vendor: vendor.name, runId: run.id }, "model upstream unreachable");
         refuse(res, vendor, "upstream", `Tasks model gateway: ${vendor.name} could not be reached`);

@@ -3,6 +3,8 @@
 // write limits), waiting as GitHub asks on rate limits and a fresh installation token when GitHub
 // stops accepting the cached one.
 import type { ProbotOctokit } from "probot";
+import { noMetrics, type Metrics } from "../lib/metrics.ts";
+import { countGitHubCalls } from "./count-calls.ts";
 import { refreshInstallationToken } from "./refresh-installation-token.ts";
 import { doNotRetryStatuses, retryAfter } from "./retry-after.ts";
 import { scheduleWrites } from "./schedule-writes.ts";
@@ -17,10 +19,11 @@ const leaveToRetryAfter = () => false;
  */
 const unlimited = { key: () => ({ schedule: (_options: unknown, job: (...args: unknown[]) => unknown, ...args: unknown[]) => job(...args) }) };
 
-export function withGitHubFaultHandling(Octokit: typeof ProbotOctokit): typeof ProbotOctokit {
+export function withGitHubFaultHandling(Octokit: typeof ProbotOctokit, metrics: Metrics = noMetrics): typeof ProbotOctokit {
   // A function default, because Probot merges its own throttle handlers over plain-object defaults.
-  // The write scheduler is outermost, so a write waits for its turn before anything else happens.
-  return Octokit.plugin(retryAfter, refreshInstallationToken, scheduleWrites).defaults((options: Record<string, unknown>) => ({
+  // The write scheduler is outermost but for the call counter, so a write waits for its turn
+  // before anything else happens, and a call is counted once with the status it ended with.
+  return Octokit.plugin(retryAfter, refreshInstallationToken, scheduleWrites, countGitHubCalls(metrics)).defaults((options: Record<string, unknown>) => ({
     ...options,
     throttle: { ...(options["throttle"] as object), onSecondaryRateLimit: leaveToRetryAfter, onRateLimit: leaveToRetryAfter, write: unlimited, notifications: unlimited },
     retry: { ...(options["retry"] as object), doNotRetry: doNotRetryStatuses },

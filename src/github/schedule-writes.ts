@@ -10,6 +10,9 @@ import { createWriteSchedulers, type WriteSchedulers } from "./write-scheduler.t
 /** The process's queues: Octokit instances come and go per event and per call, the queues stay. */
 const processWriteSchedulers = createWriteSchedulers();
 
+/** Writes waiting in each installation's queue of this process (for /metrics). */
+export const writeQueueDepths = (): Map<number, number> => processWriteSchedulers.depths();
+
 interface RequestOptions {
   method: string;
   url: string;

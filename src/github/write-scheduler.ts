@@ -38,6 +38,8 @@ export interface ScheduledWrite<T> {
 /** Schedules the writes of every installation of the process. */
 export interface WriteSchedulers {
   schedule<T>(installationId: number, write: ScheduledWrite<T>): Promise<T>;
+  /** Writes waiting in each installation's queue now (for /metrics; read-only). */
+  depths(): Map<number, number>;
 }
 
 const defaults: WriteSchedulerSettings = {
@@ -88,6 +90,7 @@ export function createWriteSchedulers(overrides: Partial<WriteSchedulerSettings>
       if (!queue) queues.set(installationId, (queue = new InstallationQueue(settings)));
       return queue.add(write) as Promise<T>;
     },
+    depths: () => new Map([...queues].map(([installationId, queue]) => [installationId, queue.waiting()])),
   };
 }
 
@@ -102,6 +105,12 @@ class InstallationQueue {
 
   constructor(private readonly settings: WriteSchedulerSettings) {}
 
+  /** Writes queued and not yet sent. */
+  waiting(): number {
+    let count = 0;
+    for (const lane of this.lanes.values()) count += lane.length;
+    return count;
+  }
 
   add(write: ScheduledWrite<unknown>): Promise<unknown> {
     return new Promise((resolve, reject) => {

@@ -5,6 +5,7 @@
 // slow poll notices what other processes left behind (a lease that ran out when one died).
 import type { PrismaClient } from "../generated/prisma/client.ts";
 import type { Logger } from "../lib/logger.ts";
+import { noMetrics, type Metrics } from "../lib/metrics.ts";
 import { claimDue, markProcessed, msUntilDue, renewLeases, type ClaimedDelivery } from "../db/webhook-deliveries.ts";
 import { defaultRetryDelaysMs } from "./retry-policy.ts";
 import { runDelivery, type DeliveryHandler } from "./run-delivery.ts";
@@ -29,6 +30,7 @@ export interface InboxProcessorDeps {
   handle: DeliveryHandler;
   log: Logger;
   options: InboxOptions;
+  metrics?: Metrics;
 }
 
 // When the only due deliveries are locked by another process's claim, look again shortly.
@@ -36,6 +38,7 @@ const contentionPauseMs = 20;
 
 export function createInboxProcessor(deps: InboxProcessorDeps) {
   const { db, log, options } = deps;
+  const metrics = deps.metrics ?? noMetrics;
   const running = new Map<string, { claim: ClaimedDelivery; done: Promise<void> }>();
   // Handled, waiting to be marked processed: runs that end together are marked in one statement.
   const handled: ClaimedDelivery[] = [];
@@ -128,6 +131,7 @@ export function createInboxProcessor(deps: InboxProcessorDeps) {
   function start(claim: ClaimedDelivery): void {
     const done = runDelivery({ db, handle: deps.handle, log, retryDelaysMs: options.retryDelaysMs }, claim).then((outcome) => {
       running.delete(claim.id);
+      metrics.webhookHandled({ event: claim.event, outcome: outcome.kind });
       if (outcome.kind === "handled") handled.push(claim);
       if (outcome.kind === "retry") wakeIn(outcome.delayMs);
       if (running.size === 0) stopRenewing();

@@ -2,6 +2,7 @@
 // and retry through it, and it prunes what it has processed once the retention period is over.
 import type { WebhookDeliveryStatus, PrismaClient } from "../generated/prisma/client.ts";
 import type { Logger } from "../lib/logger.ts";
+import type { Metrics } from "../lib/metrics.ts";
 import { createInboxProcessor, defaultInboxOptions, type DeliveryHandler, type InboxOptions } from "./inbox-processor.ts";
 import { listDeliveries, pruneProcessed, rearmFailed, storeDelivery, type DeliveryView, type IncomingDelivery } from "../db/webhook-deliveries.ts";
 
@@ -14,6 +15,8 @@ export interface WebhookInboxDeps {
   retentionDays: number;
   /** Tests shorten the lease, the retry pauses and the poll. */
   options?: Partial<InboxOptions>;
+  /** Counts each run of the handlers by outcome. */
+  metrics?: Metrics;
 }
 
 const pruneEveryMs = 60 * 60 * 1000;
@@ -21,7 +24,7 @@ const pruneEveryMs = 60 * 60 * 1000;
 export function createWebhookInbox(deps: WebhookInboxDeps) {
   const { db, log } = deps;
   const options = { ...defaultInboxOptions, ...deps.options };
-  const processor = createInboxProcessor({ db, handle: deps.handle, log, options });
+  const processor = createInboxProcessor({ db, handle: deps.handle, log, options, ...(deps.metrics ? { metrics: deps.metrics } : {}) });
   // Stored claimed by this process, waiting for their 202 to go out before they run.
   const claimedHere = new Set<string>();
   let pruning: NodeJS.Timeout | undefined;

@@ -3,6 +3,7 @@
 // and hand the run to the orchestrator.
 import { AppError } from "../lib/errors.ts";
 import type { Logger } from "../lib/logger.ts";
+import type { Metrics } from "../lib/metrics.ts";
 import type { Prisma, TaskSource } from "../generated/prisma/client.ts";
 import { lockingTransaction, type Db, type Tx } from "../db/client.ts";
 import { findIdempotencyKeyWithTask, insertIdempotencyKey } from "../db/idempotency-keys.ts";
@@ -69,6 +70,8 @@ export interface CreateTaskDeps {
   flags: FlagChecker;
   orchestrator: Orchestrator;
   log: Logger;
+  /** Counts created tasks by source. */
+  metrics?: Pick<Metrics, "taskCreated">;
 }
 
 export async function createAndRun(deps: CreateTaskDeps, input: CreateTaskInput): Promise<CreateTaskResult> {
@@ -131,6 +134,7 @@ export async function createAndRun(deps: CreateTaskDeps, input: CreateTaskInput)
 
   if (outcome.existing === "idempotent_replay") return replayed(deps, outcome.task);
   if (!outcome.run) return { task: outcome.task, created: false, existing: outcome.existing };
+  deps.metrics?.taskCreated(outcome.task.source);
   // 3. Hand the run to the engine, after the commit, so an engine never sees a task that may roll back.
   await handOffRun(deps, { taskId: outcome.task.id, runId: outcome.run.id, attempt: 1 });
   return { task: outcome.task, created: true };

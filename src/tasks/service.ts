@@ -1,5 +1,6 @@
 // The domain's one entry point: everything app/, api/ and cli/ may ask of tasks.
 import type { Logger } from "../lib/logger.ts";
+import type { Metrics } from "../lib/metrics.ts";
 import { createApiKey, verifyApiKey } from "./api-keys.ts";
 import { createAndRun, findActiveIssueTask, findIssueTask, findTaskByPullRequest, type CreateTaskInput } from "./create-task.ts";
 import {
@@ -26,6 +27,8 @@ export interface TasksServiceDeps {
   flags: FlagChecker;
   orchestrator: Orchestrator;
   log: Logger;
+  /** Counts created tasks by source. */
+  metrics?: Pick<Metrics, "taskCreated">;
 }
 
 export function createTasksService(deps: TasksServiceDeps) {

@@ -64,7 +64,10 @@ const retiredConnectionCloseMs = 15_000;
  * reconciler hands them over once it is back. A call that fails drops the connection, so the
  * next one dials afresh instead of waiting out the old channel's reconnect backoff.
  */
-export function connectTemporalOrchestrator(settings: TemporalSettings, options: { deadlineMs?: number } = {}): Orchestrator & { close(): Promise<void> } {
+export function connectTemporalOrchestrator(
+  settings: TemporalSettings,
+  options: { deadlineMs?: number } = {},
+): Orchestrator & { close(): Promise<void>; ping(deadlineMs: number): Promise<void> } {
   const deadlineMs = options.deadlineMs ?? callDeadlineMs;
   let current: { connection: Connection; orchestrator: Orchestrator } | undefined;
   const open = () => {
@@ -82,10 +85,10 @@ export function connectTemporalOrchestrator(settings: TemporalSettings, options:
     // the call, not its timer), and a try on a closed channel throws outside any caller.
     setTimeout(() => void failed.close().catch(() => undefined), retiredConnectionCloseMs).unref();
   };
-  async function call<T>(action: (orchestrator: Orchestrator) => Promise<T>): Promise<T> {
+  async function call<T>(action: (orchestrator: Orchestrator, connection: Connection) => Promise<T>, callDeadline = deadlineMs): Promise<T> {
     const { connection, orchestrator } = open();
     try {
-      return await connection.withDeadline(Date.now() + deadlineMs, () => action(orchestrator));
+      return await connection.withDeadline(Date.now() + callDeadline, () => action(orchestrator, connection));
     } catch (error) {
       drop(connection);
       throw error;
@@ -96,6 +99,8 @@ export function connectTemporalOrchestrator(settings: TemporalSettings, options:
     start: (run) => call((orchestrator) => orchestrator.start(run)),
     cancel: (run) => call((orchestrator) => orchestrator.cancel(run)),
     stageMoved: (run, stageKey) => call((orchestrator) => orchestrator.stageMoved(run, stageKey)),
+    // /readyz: the cheapest call the frontend answers, on the same connection the runs use.
+    ping: (pingDeadlineMs) => call((_orchestrator, connection) => connection.workflowService.getSystemInfo({}).then(() => undefined), pingDeadlineMs),
     close: async () => {
       const open = current;
       current = undefined;
