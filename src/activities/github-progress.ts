@@ -8,6 +8,7 @@ import type { RunRef } from "../pipeline/types.ts";
 import type { GitHubClients } from "../github/github-clients.ts";
 import { saveTrackingCommentId } from "../db/tracking-comments.ts";
 import { findTaskIssue, loadTrackingState } from "../tasks/tracking-view.ts";
+import { taskPageUrl } from "../lib/task-page-url.ts";
 import { LatestWins } from "../lib/latest-wins.ts";
 
 export interface ProgressReporter {
@@ -41,7 +42,7 @@ export function createGitHubProgress(deps: GitHubProgressDeps): ProgressReporter
       if (!target) return;
       const octokit = await deps.github.auth(target.installationId);
       await upsertTrackingComment(octokit, target.issue, () => loadTrackingState(db, taskId), {
-        taskUrl: `${deps.publicUrl}/api/tasks/${taskId}`,
+        taskUrl: taskPageUrl(deps.publicUrl, target.slug),
         createIfMissing: deps.createComment,
         warning: deps.warning,
         remember: (commentId, bodyHash) => saveTrackingCommentId(db, taskId, commentId, bodyHash),

@@ -6,6 +6,7 @@ import type { WebhookInbox } from "../inbox/index.ts";
 import type { Logger } from "../lib/logger.ts";
 import type { TasksService } from "../tasks/service.ts";
 import { createAdminRoutes } from "./admin-routes.ts";
+import { createDashboardRoutes, type DashboardDeps } from "./dashboard/routes.ts";
 import { errorResponse, handleError } from "./http-errors.ts";
 import { createTaskRoutes } from "./task-routes.ts";
 import { maxBodyBytes } from "./transport-errors.ts";
@@ -19,6 +20,8 @@ export interface ApiDeps {
   /** What /health reports about storage. */
   database: "postgres" | "pglite";
   version: string;
+  /** The task board and pages under /tasks; not served without it. */
+  dashboard?: Omit<DashboardDeps, "tasks" | "adminToken" | "log"> | undefined;
 }
 
 export function createApi(deps: ApiDeps) {
@@ -46,6 +49,9 @@ export function createApi(deps: ApiDeps) {
   app.get("/health", (c) => c.json({ status: "ok", database: deps.database, version: deps.version }));
   app.route("/", createTaskRoutes(deps.tasks));
   app.route("/", createAdminRoutes(deps.tasks, deps.deliveries, deps.adminToken));
+  if (deps.dashboard) {
+    app.route("/", createDashboardRoutes({ ...deps.dashboard, tasks: deps.tasks, adminToken: deps.adminToken, log: deps.log.child({ name: "dashboard" }) }));
+  }
 
   app.openAPIRegistry.registerComponent("securitySchemes", "teamApiKey", {
     type: "http",

@@ -1,6 +1,7 @@
 import type { Context } from "probot";
 import { writeHint } from "../github/write-hint.ts";
 import type { Logger } from "../lib/logger.ts";
+import { taskPageUrl } from "../lib/task-page-url.ts";
 import type { TasksService } from "../tasks/service.ts";
 
 export interface AppDeps {
@@ -24,7 +25,8 @@ export interface IssueRef {
   issue_number: number;
 }
 
-export const taskUrl = (deps: Pick<AppDeps, "publicUrl">, taskId: string): string => `${deps.publicUrl}/api/tasks/${taskId}`;
+/** The task's page on the dashboard. */
+export const taskUrl = (deps: Pick<AppDeps, "publicUrl">, slug: string): string => taskPageUrl(deps.publicUrl, slug);
 
 export async function replyOnIssue(octokit: Octokit, issue: IssueRef, body: string): Promise<void> {
   // An answer to someone's command (or a refusal): it goes before any running task's progress.

@@ -64,7 +64,7 @@ async function actOnTask(deps: AppDeps, context: CommentContext, command: TaskCo
     await replyOnIssue(context.octokit, here, `No task has been started for this issue. Comment \`${deps.command}\` to start one.`);
     return;
   }
-  const link = `[${task.slug}](${taskUrl(deps, task.id)})`;
+  const link = `[${task.slug}](${taskUrl(deps, task.slug)})`;
   const actor = `@${payload.sender.login}`;
   try {
     if (command.kind === "status") {

@@ -57,7 +57,8 @@ export function issueTriggerFrom(context: IssueEventContext, installationId: num
 }
 
 export async function startIssueTask(deps: AppDeps, trigger: IssueTrigger): Promise<void> {
-  const { tasks, log } = deps;
+  const { tasks } = deps;
+  const log = deps.log.child({ deliveryId: trigger.deliveryId });
   const integration = await tasks.findInstalledRepository(trigger.installationId, trigger.repository);
   if (!integration) {
     log.info({ repository: trigger.repository }, "ignoring a trigger from a repository that is not installed");
@@ -104,7 +105,7 @@ export async function startIssueTask(deps: AppDeps, trigger: IssueTrigger): Prom
     ...(hidden.characters > 0 ? { creationNote: { message: describeHiddenText(hidden, "the issue"), data: { hidden_text_removed: { characters: hidden.characters, kinds: hidden.kinds } } } } : {}),
   });
   if (result.existing === "active_issue_task") {
-    await replyOnIssue(trigger.octokit, trigger.issue, `[${result.task.slug}](${taskUrl(deps, result.task.id)}) is already working on this issue (\`${result.task.status}\`). Use \`${deps.command} status\` or \`${deps.command} cancel\`.`);
+    await replyOnIssue(trigger.octokit, trigger.issue, `[${result.task.slug}](${taskUrl(deps, result.task.slug)}) is already working on this issue (\`${result.task.status}\`). Use \`${deps.command} status\` or \`${deps.command} cancel\`.`);
     return;
   }
   await updateTracking(deps, trigger.octokit, trigger.issue, result.task);
@@ -121,7 +122,7 @@ const refusalOf = (trigger: IssueTrigger): RefusalRef => ({
 export async function updateTracking(deps: AppDeps, octokit: Octokit, issue: IssueRef, task: TaskView): Promise<void> {
   // Read under the issue's lock: the run may have moved on since this handler began.
   await upsertTrackingComment(octokit, issue, () => deps.tasks.trackingState(task.id), {
-    taskUrl: taskUrl(deps, task.id),
+    taskUrl: taskUrl(deps, task.slug),
     remember: (commentId, bodyHash) => deps.tasks.rememberTrackingComment(task.id, commentId, bodyHash),
     warning: deps.warning,
   });

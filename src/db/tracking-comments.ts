@@ -37,7 +37,7 @@ export async function findTrackingRow(db: Tx, taskId: string): Promise<TrackingR
 export async function findTrackingTarget(db: Tx, taskId: string) {
   return db.task.findUniqueOrThrow({
     where: { id: taskId },
-    select: { repository: true, issueNumber: true, integration: { select: { installationId: true } } },
+    select: { slug: true, repository: true, issueNumber: true, integration: { select: { installationId: true } } },
   });
 }
 

@@ -4,6 +4,7 @@
 import type { PrismaClient } from "../generated/prisma/client.ts";
 import { findTaskPublication, saveTaskPullRequest } from "../db/run-workspace.ts";
 import type { Logger } from "../lib/logger.ts";
+import { taskPageUrl } from "../lib/task-page-url.ts";
 import { upsertStageCheckRun, type CheckRunMemory } from "../github/check-runs.ts";
 import { findSentCheckRun, saveSentCheckRun, type CheckRunKey } from "../db/check-runs.ts";
 import { BranchConflictError, type Git } from "../git/git.ts";
@@ -43,7 +44,7 @@ export function createGitHubRepositoryHost(deps: GitHubRepositoryHostDeps): Repo
     remember: (sent) => saveSentCheckRun(deps.db, key, sent),
   });
   const remoteUrl = (context: RunContext) => `${deps.webUrl}/${context.repository}.git`;
-  const taskUrl = (context: RunContext) => `${deps.publicUrl}/api/tasks/${context.taskId}`;
+  const taskUrl = (context: RunContext) => taskPageUrl(deps.publicUrl, context.slug);
 
   async function withToken<T>(context: RunContext, permissions: RepositoryPermissions, use: (token: string) => Promise<T>): Promise<T> {
     const token = await mintRepositoryToken(await deps.github.auth(), { installationId: context.installationId, repository: context.repository, permissions });

@@ -19,6 +19,7 @@ import { ensureControlClone, taskBranchOf, type Checkout } from "./sandbox-check
 import { formatMiB, scanChange } from "./scan-change.ts";
 import { type PublishRequest } from "./stage-work.ts";
 import { PermanentFailure } from "../lib/errors.ts";
+import { taskPageUrl } from "../lib/task-page-url.ts";
 
 /**
  * Every option that shapes `git diff`'s text, pinned on the command line: the sandbox's
@@ -106,7 +107,7 @@ export async function publishChanges(deps: SandboxStageWorkDeps, context: RunCon
     plan,
     reviewNotes: review,
     issueNumber: context.issueNumber,
-    taskUrl: deps.publicUrl === null ? null : `${deps.publicUrl}/api/tasks/${context.taskId}`,
+    taskUrl: deps.publicUrl === null ? null : taskPageUrl(deps.publicUrl, context.slug),
     slug: context.slug,
     template,
     // Only the person who asked for the work may be notified from agent text.

@@ -49,6 +49,7 @@ export async function loadTrackingState(db: Tx, taskId: string): Promise<Trackin
 }
 
 export interface TrackingTarget {
+  slug: string;
   issue: { owner: string; repo: string; issue_number: number };
   installationId: number;
 }
@@ -58,5 +59,5 @@ export async function findTaskIssue(db: Tx, taskId: string): Promise<TrackingTar
   const task = await findTrackingTarget(db, taskId);
   if (task.issueNumber === null || !task.integration) return null;
   const [owner, repo] = task.repository.split("/") as [string, string];
-  return { issue: { owner, repo, issue_number: task.issueNumber }, installationId: Number(task.integration.installationId) };
+  return { slug: task.slug, issue: { owner, repo, issue_number: task.issueNumber }, installationId: Number(task.integration.installationId) };
 }

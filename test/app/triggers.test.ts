@@ -59,7 +59,7 @@ describe.each(testDatabases)("GitHub triggers on %s", (kind) => {
     expect(github.bodiesOf("issue reaction")).toEqual([{ content: "eyes" }]);
     const [comment] = github.bodiesOf("comment");
     expect(comment!["body"]).toBe(
-      [trackingMarker, `**Tasks** · [${task!.slug}](https://tasks.example.com/api/tasks/${task!.id}) · \`queued\``, "", "- [ ] Plan ← current", "- [ ] Code", "- [ ] Review", "- [ ] Complete"].join("\n"),
+      [trackingMarker, `**Tasks** · [${task!.slug}](https://tasks.example.com/tasks/${task!.slug}) · \`queued\``, "", "- [ ] Plan ← current", "- [ ] Code", "- [ ] Review", "- [ ] Complete"].join("\n"),
     );
     const user = await server.db.prisma.user.findUniqueOrThrow({ where: { githubLogin: "octocat" }, include: { memberships: true } });
     expect(user.memberships.map((m) => m.teamId)).toEqual([task!.teamId]);
@@ -136,12 +136,12 @@ describe.each(testDatabases)("GitHub triggers on %s", (kind) => {
 
     github = new GitHubMock().permission("octocat", "admin").commentReaction().createComment(issue);
     await send("issue_comment", issueCommentCreated("/task status", scenario));
-    expect(github.bodiesOf("comment")[0]!["body"]).toBe(`[${task!.slug}](https://tasks.example.com/api/tasks/${task!.id}) is \`queued\` in Plan.`);
+    expect(github.bodiesOf("comment")[0]!["body"]).toBe(`[${task!.slug}](https://tasks.example.com/tasks/${task!.slug}) is \`queued\` in Plan.`);
     expect(github.pending()).toEqual([]);
 
     github = new GitHubMock().permission("octocat", "admin").issueReaction(issue).createComment(issue);
     await send("issues", issuesLabeled("task", scenario));
-    expect(github.bodiesOf("comment")[0]!["body"]).toContain(`[${task!.slug}](https://tasks.example.com/api/tasks/${task!.id}) is already working on this issue`);
+    expect(github.bodiesOf("comment")[0]!["body"]).toContain(`[${task!.slug}](https://tasks.example.com/tasks/${task!.slug}) is already working on this issue`);
     expect(await tasksOf(issue)).toHaveLength(1);
     expect(github.pending()).toEqual([]);
 
