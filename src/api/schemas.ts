@@ -84,7 +84,22 @@ const EventSchema = z
   })
   .openapi("TaskEvent");
 
-export const TaskDetailSchema = TaskSchema.extend({ runs: z.array(RunSchema), events: z.array(EventSchema) }).openapi("TaskDetail");
+const ModelUsageSchema = z
+  .object({
+    model: z.string().openapi({ description: "The model as the vendor's answer named it (at most 100 characters; `unknown` when it named none)" }),
+    input_tokens: z.number().int().openapi({ description: "All input tokens, prompt-cache reads and writes included" }),
+    output_tokens: z.number().int(),
+    cache_read_tokens: z.number().int().openapi({ description: "The part of input_tokens read from the prompt cache" }),
+    cache_write_tokens: z.number().int().openapi({ description: "The part of input_tokens written to the prompt cache" }),
+    cost_usd: z.number().nullable().openapi({ description: "Cost at the vendor's list prices in USD; null when the model has no price in Tasks' table" }),
+  })
+  .openapi("ModelUsage");
+
+const RunDetailSchema = RunSchema.extend({
+  models: z.array(ModelUsageSchema).openapi({ description: "The run's model usage per model, through the model gateway" }),
+}).openapi("TaskRunDetail");
+
+export const TaskDetailSchema = TaskSchema.extend({ runs: z.array(RunDetailSchema), events: z.array(EventSchema) }).openapi("TaskDetail");
 
 export const TaskPageSchema = z
   .object({ tasks: z.array(TaskSchema), next_cursor: z.string().nullable() })

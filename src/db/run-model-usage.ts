@@ -1,6 +1,7 @@
-// A run's model gateway token (only its hash) and the model tokens the run used through the gateway.
+// A run's model gateway token (only its hash) and the model tokens the run used through the gateway,
+// in total (the budget's count) and per model (what its cost is priced from).
 import type { RunStatus } from "../generated/prisma/client.ts";
-import type { Tx } from "./client.ts";
+import type { Db, Tx } from "./client.ts";
 
 export interface RunModelUsage {
   inputTokens: number;
@@ -22,12 +23,53 @@ export async function findRunByModelTokenHash(db: Tx, hash: Uint8Array<ArrayBuff
   return db.taskRun.findUnique({ where: { modelTokenHash: hash }, select: { id: true, status: true, inputTokens: true, outputTokens: true } });
 }
 
-/** Adds to the run's usage in one atomic update, so concurrent requests of one run never lose a count. */
-export async function addRunModelUsage(db: Tx, runId: string, usage: RunModelUsage): Promise<RunModelUsage> {
-  return db.taskRun.update({
-    where: { id: runId },
-    data: { inputTokens: { increment: usage.inputTokens }, outputTokens: { increment: usage.outputTokens } },
-    select: { inputTokens: true, outputTokens: true },
+/** One answer's usage, or a run's usage of one model: the totals plus which model and its cache parts. */
+export interface ModelUsage extends RunModelUsage {
+  /** Bounded and stored as data only: the vendor's answer names it, and the sandbox chose the request. */
+  model: string;
+  /** Parts of inputTokens: read from and written to the vendor's prompt cache (priced apart). */
+  cacheReadTokens: number;
+  cacheWriteTokens: number;
+}
+
+export interface RunModelUsageRow extends ModelUsage {
+  runId: string;
+}
+
+/**
+ * Adds one answer's usage to the run's totals and to its model's row in one transaction, each an
+ * atomic increment, so concurrent requests of one run never lose a count. The run's row is updated
+ * first: its row lock makes concurrent answers of the same run take turns at the model's row.
+ */
+export async function addRunModelUsage(db: Db, runId: string, usage: ModelUsage): Promise<RunModelUsage> {
+  const { model, inputTokens, outputTokens, cacheReadTokens, cacheWriteTokens } = usage;
+  const [total] = await db.$transaction([
+    db.taskRun.update({
+      where: { id: runId },
+      data: { inputTokens: { increment: inputTokens }, outputTokens: { increment: outputTokens } },
+      select: { inputTokens: true, outputTokens: true },
+    }),
+    db.runModelUsage.upsert({
+      where: { runId_model: { runId, model } },
+      create: { runId, model, inputTokens, outputTokens, cacheReadTokens, cacheWriteTokens },
+      update: {
+        inputTokens: { increment: inputTokens },
+        outputTokens: { increment: outputTokens },
+        cacheReadTokens: { increment: cacheReadTokens },
+        cacheWriteTokens: { increment: cacheWriteTokens },
+      },
+    }),
+  ]);
+  return total;
+}
+
+/** The runs' usage per model, in a stable order (run, then model). */
+export async function listRunModelUsage(db: Tx, runIds: string[]): Promise<RunModelUsageRow[]> {
+  if (runIds.length === 0) return [];
+  return db.runModelUsage.findMany({
+    where: { runId: { in: runIds } },
+    orderBy: [{ runId: "asc" }, { model: "asc" }],
+    select: { runId: true, model: true, inputTokens: true, outputTokens: true, cacheReadTokens: true, cacheWriteTokens: true },
   });
 }
 

@@ -3,12 +3,13 @@
 import { AppError } from "../lib/errors.ts";
 import type { TaskStatus } from "../generated/prisma/client.ts";
 import type { Db } from "../db/client.ts";
+import { listRunModelUsage } from "../db/run-model-usage.ts";
 import { listRecentTaskEvents } from "../db/task-events.ts";
 import { listRunsOfTask } from "../db/task-runs.ts";
 import { findTasksByIdOrSlug, listTasksNewestFirst, type TaskPosition, type TaskRow } from "../db/tasks.ts";
 import { formatSlug, slugPattern } from "./team-prefix.ts";
 import { isUuid } from "./teams.ts";
-import { toEventView, toRunView, toTaskView, type TaskDetailView, type TaskView } from "./task-view.ts";
+import { toEventView, toModelUsageView, toRunView, toTaskView, type TaskDetailView, type TaskView } from "./task-view.ts";
 
 const recentEvents = 100;
 
@@ -32,7 +33,9 @@ export async function findTaskRow(db: Db, teamId: string | undefined, ref: strin
 export async function getTaskDetail(db: Db, teamId: string | undefined, ref: string): Promise<TaskDetailView> {
   const task = await findTaskRow(db, teamId, ref);
   const [runs, events] = await Promise.all([listRunsOfTask(db, task.id), listRecentTaskEvents(db, task.id, recentEvents)]);
-  return { ...toTaskView(task), runs: runs.map(toRunView), events: events.map(toEventView) };
+  const usage = await listRunModelUsage(db, runs.map((run) => run.id));
+  const modelsOf = (runId: string) => usage.filter((row) => row.runId === runId).map(toModelUsageView);
+  return { ...toTaskView(task), runs: runs.map((run) => ({ ...toRunView(run), models: modelsOf(run.id) })), events: events.map(toEventView) };
 }
 
 export interface ListTasksQuery {

@@ -1,6 +1,8 @@
 // The one representation of a task that the API, the CLI and the dashboard show.
 import type { TaskEvent, TaskRun } from "../generated/prisma/client.ts";
+import type { ModelUsage } from "../db/run-model-usage.ts";
 import type { TaskRow } from "../db/tasks.ts";
+import { costOf } from "../lib/model-prices.ts";
 
 export interface TaskView {
   id: string;
@@ -95,7 +97,30 @@ export function toEventView(event: TaskEvent): EventView {
   };
 }
 
+/** A run's usage of one model and its cost at list price (null when the model has no price). */
+export interface ModelUsageView {
+  model: string;
+  input_tokens: number;
+  output_tokens: number;
+  cache_read_tokens: number;
+  cache_write_tokens: number;
+  cost_usd: number | null;
+}
+
+export function toModelUsageView(usage: ModelUsage): ModelUsageView {
+  const cost = costOf(usage);
+  return {
+    model: usage.model,
+    input_tokens: usage.inputTokens,
+    output_tokens: usage.outputTokens,
+    cache_read_tokens: usage.cacheReadTokens,
+    cache_write_tokens: usage.cacheWriteTokens,
+    cost_usd: cost.known ? cost.usd : null,
+  };
+}
+
 export interface TaskDetailView extends TaskView {
-  runs: RunView[];
+  /** `models`: the run's usage per model (older servers do not send it). */
+  runs: (RunView & { models: ModelUsageView[] })[];
   events: EventView[];
 }

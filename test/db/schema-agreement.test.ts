@@ -38,6 +38,7 @@ describe("the schema description taken from Prisma's DMMF", () => {
         "feature_flags",
         "github_integrations",
         "idempotency_keys",
+        "run_model_usage",
         "run_steps",
         "stage_outputs",
         "stages",

@@ -2,7 +2,7 @@
 import { takePositionals } from "../args.ts";
 import { segment, type Command } from "../command.ts";
 import { columns, fields, indent, oneLine, printable, table } from "../output.ts";
-import type { EventView, RunView, TaskDetail } from "../task-types.ts";
+import type { EventView, RunDetail, RunView, TaskDetail } from "../task-types.ts";
 
 // The server returns up to 100 events; a person wants the latest few.
 const eventsShown = 10;
@@ -24,10 +24,18 @@ function overview(task: TaskDetail): string {
   ]);
 }
 
-function runsTable(runs: readonly RunView[]): string {
+function runsTable(runs: readonly RunDetail[]): string {
   if (runs.length === 0) return "  none";
-  const rows = runs.map((run) => [`#${run.attempt}`, run.status, run.engine ?? "-", run.started_at ?? "-", run.finished_at ?? "-", modelTokens(run), run.error ?? ""]);
-  return indent(table(["RUN", "STATUS", "ENGINE", "STARTED", "FINISHED", "TOKENS", "ERROR"], rows));
+  const rows = runs.map((run) => [`#${run.attempt}`, run.status, run.engine ?? "-", run.started_at ?? "-", run.finished_at ?? "-", modelTokens(run), runCost(run), run.error ?? ""]);
+  return indent(table(["RUN", "STATUS", "ENGINE", "STARTED", "FINISHED", "TOKENS", "COST", "ERROR"], rows));
+}
+
+/** The run's cost at list prices; a model without a price makes it "+ unknown" (the task page names it). */
+function runCost(run: RunDetail): string {
+  if (!run.models || run.models.length === 0) return "-";
+  const usd = run.models.reduce((sum, model) => sum + (model.cost_usd ?? 0), 0);
+  const known = usd > 0 && usd < 0.005 ? "<$0.01" : `$${usd.toFixed(2)}`;
+  return run.models.some((model) => model.cost_usd === null) ? `${known} + unknown` : known;
 }
 
 /** The model tokens a run used through the gateway; older servers do not report them. */
