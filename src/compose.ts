@@ -12,6 +12,9 @@ import type { Config } from "./config.ts";
 import type { PrismaClient } from "./generated/prisma/client.ts";
 import { createGit, type Git } from "./git/git.ts";
 import type { Logger } from "./lib/logger.ts";
+import type { Metrics } from "./lib/metrics.ts";
+import type { ReadinessDetails } from "./lib/readiness.ts";
+import { countSandboxes } from "./sandbox/counted-sandboxes.ts";
 import type { PipelineActivities } from "./pipeline/activities.ts";
 import { createSandboxProvider, sandboxWarning } from "./sandbox/create-sandbox-provider.ts";
 import type { Database } from "./db/open-database.ts";
@@ -32,6 +35,7 @@ import { createGitHubRepositoryHost } from "./repository-host/github-repository-
 import { createSandboxStageWork } from "./stage-work/sandbox-stage-work.ts";
 import { createModelGateway } from "./gateway/create-model-gateway.ts";
 import { createUnavailableStageWork, type StageWork } from "./stage-work/stage-work.ts";
+import { describeMissingSetup, missingSetup, type SetupFacts } from "./tasks/setup-status.ts";
 
 export interface Flags {
   flags: FlagChecker;
@@ -45,6 +49,19 @@ export function createFlags(config: Config, database: Database): Flags {
   return { flags: createPostHogFlagChecker(posthog), close: () => posthog.shutdown() };
 }
 
+/** The facts tasks/setup-status.ts judges: what of GitHub and the agent this configuration has. */
+export function setupFactsFrom(config: Config): SetupFacts {
+  const present = (value: string | undefined) => value !== undefined && value.trim() !== "";
+  return {
+    publicUrl: config.server.publicUrl,
+    githubAppConfigured: Boolean(config.github.appId),
+    agent: config.agent.kind,
+    anthropicApiKeySet: present(config.agent.anthropicApiKey),
+    openaiApiKeySet: present(config.agent.openaiApiKey),
+    agentCommandSet: present(config.agent.command),
+  };
+}
+
 export interface ComposeDeps {
   db: PrismaClient;
   flags: FlagChecker;
@@ -55,27 +72,29 @@ export interface ComposeDeps {
   Octokit?: typeof ProbotOctokit;
   /** False in a Temporal worker: the web process that saw the trigger creates the tracking comment. */
   createTrackingComments?: boolean;
+  /** The server's metrics (stage steps, runs, sandboxes, GitHub calls, the runner's queue). */
+  metrics?: Metrics;
 }
 
 /** The GitHub App's own clients for the control plane, when the app is configured. */
-export function createGitHubClients(config: Config, privateKey: string | undefined, Octokit?: typeof ProbotOctokit): GitHubClients | undefined {
+export function createGitHubClients(config: Config, privateKey: string | undefined, Octokit?: typeof ProbotOctokit, metrics?: Metrics): GitHubClients | undefined {
   if (!config.github.appId || !privateKey) return undefined;
-  const probot = new Probot({ appId: config.github.appId, privateKey, baseUrl: config.github.apiUrl, log: pino({ level: "silent" }), Octokit: withGitHubFaultHandling(Octokit ?? ProbotOctokit) });
+  const probot = new Probot({ appId: config.github.appId, privateKey, baseUrl: config.github.apiUrl, log: pino({ level: "silent" }), Octokit: withGitHubFaultHandling(Octokit ?? ProbotOctokit, metrics) });
   return { auth: (installationId?: number) => probot.auth(installationId) };
 }
 
 export function composeActivities(config: Config, deps: ComposeDeps & { privateKey: string | undefined }): PipelineActivities {
-  const github = createGitHubClients(config, deps.privateKey, deps.Octokit);
-  const work = deps.stageWork ?? (github ? createGitHubStageWorkFromConfig(config, deps, github) : createUnavailableStageWork());
+  const github = createGitHubClients(config, deps.privateKey, deps.Octokit, deps.metrics);
+  const work = deps.stageWork ?? (github ? createGitHubStageWorkFromConfig(config, deps, github) : createUnavailableStageWork(describeMissingSetup(missingSetup(setupFactsFrom(config)))));
   const progress = github ? createGitHubProgress({ db: deps.db, github, publicUrl: config.server.publicUrl, log: deps.log.child({ name: "progress" }), createComment: deps.createTrackingComments ?? true, warning: sandboxWarning(config) }) : undefined;
-  return createPipelineActivities({ db: deps.db, flags: deps.flags, work, log: deps.log, ...(progress ? { progress } : {}) });
+  return createPipelineActivities({ db: deps.db, flags: deps.flags, work, log: deps.log, ...(progress ? { progress } : {}), ...(deps.metrics ? { metrics: deps.metrics } : {}) });
 }
 
 function createGitHubStageWorkFromConfig(config: Config, deps: ComposeDeps, github: GitHubClients): StageWork {
   const git = createControlGit(config);
   const log = deps.log.child({ name: "stage-work" });
   const host = createGitHubRepositoryHost({ db: deps.db, github, git, apiUrl: config.github.apiUrl, webUrl: config.github.webUrl, publicUrl: config.server.publicUrl, log });
-  return createSandboxStageWorkFromConfig(config, { db: deps.db, host, git, log, publicUrl: config.server.publicUrl });
+  return createSandboxStageWorkFromConfig(config, { db: deps.db, host, git, log, publicUrl: config.server.publicUrl, ...(deps.metrics ? { metrics: deps.metrics } : {}) });
 }
 
 /** The control plane's git: only PATH and HOME of the environment reach it. */
@@ -105,11 +124,12 @@ export const stageTimeLimits = { agentMs: 3 * (agentTimeoutMs + 5 * 60_000), oth
 /** The stage work for a repository host, with the sandboxes and agents the configuration names. */
 export function createSandboxStageWorkFromConfig(
   config: Config,
-  deps: { db: PrismaClient; host: RepositoryHost; git: Git; log: Logger; publicUrl: string | null; gatewayUrl?: string },
+  deps: { db: PrismaClient; host: RepositoryHost; git: Git; log: Logger; publicUrl: string | null; gatewayUrl?: string; metrics?: Metrics },
 ): StageWork {
   const runtimes = new Map<string, ReturnType<typeof createAgentRuntime>>();
   const hostGatewayUrl = deps.gatewayUrl ?? modelGatewayUrl(config);
-  const sandboxes = createSandboxProvider(config, { gatewayUrl: hostGatewayUrl, log: deps.log.child({ name: "sandbox" }) });
+  const sandboxes = countSandboxes(createSandboxProvider(config, { gatewayUrl: hostGatewayUrl, log: deps.log.child({ name: "sandbox" }) }));
+  deps.metrics?.observe({ activeSandboxes: sandboxes.active });
   return createSandboxStageWork({
     db: deps.db,
     host: deps.host,
@@ -139,7 +159,10 @@ export function createSandboxStageWorkFromConfig(
 export interface Engine {
   orchestrator: Orchestrator;
   start(): Promise<void>;
-  stop(): Promise<void>;
+  /** graceMs: how long a step in flight may take to finish before it is parked (embedded runner). */
+  stop(options?: { graceMs?: number }): Promise<void>;
+  /** /readyz: resolves when the engine can take runs (the runner is started, Temporal answers), else throws why not. */
+  ready(deadlineMs: number): Promise<ReadinessDetails>;
 }
 
 export interface EngineOptions {
@@ -163,6 +186,7 @@ export async function createEngine(config: Config, database: Database, deps: Omi
     const { connectTemporalOrchestrator } = await import("./temporal/temporal-orchestrator.ts");
     // Lazy: a Temporal server that is down does not stop the web process; runs wait queued.
     const orchestrator = connectTemporalOrchestrator(config.orchestrator);
+    const { address } = config.orchestrator;
     const reconciler = watch(orchestrator);
     return {
       orchestrator,
@@ -171,21 +195,38 @@ export async function createEngine(config: Config, database: Database, deps: Omi
         await reconciler.stop();
         await orchestrator.close();
       },
+      ready: async (deadlineMs) => {
+        try {
+          await orchestrator.ping(deadlineMs);
+        } catch (error) {
+          throw new Error(`Temporal at ${address} does not answer: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+        }
+        return { engine: "temporal" };
+      },
     };
   }
   const activities = composeActivities(config, { ...deps, db: database.prisma, log: deps.log.child({ name: "activities" }), privateKey: readPrivateKey(config) });
   const runner = createEmbeddedRunner({ db: database.prisma, activities, concurrency: config.orchestrator.concurrency, log: deps.log.child({ name: "runner" }) });
+  deps.metrics?.observe({ runnerLoad: runner.load });
   const reconciler = watch(runner);
+  // Ready between a finished start and the beginning of a stop: runs taken then are executed.
+  let running = false;
   return {
     orchestrator: runner,
     start: async () => {
       const resumed = await runner.resume();
       if (resumed > 0) deps.log.info({ resumed }, "resumed unfinished runs");
       await reconciler.start();
+      running = true;
     },
-    stop: async () => {
+    stop: async (options) => {
+      running = false;
       await reconciler.stop();
-      await runner.stop();
+      await runner.stop(options);
+    },
+    ready: async () => {
+      if (!running) throw new Error("the embedded runner is not running (starting or shutting down)");
+      return { engine: "embedded", ...runner.load() };
     },
   };
 }

@@ -24,7 +24,9 @@ const envSchema = z.object({
   PORT: port,
   HOST: z.preprocess(emptyToUndefined, z.string().default("localhost")),
   LOG_LEVEL: z.preprocess(emptyToUndefined, z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info")),
-  LOG_FORMAT: z.preprocess(emptyToUndefined, z.enum(["json", "pretty"]).default("json")),
+  // Unset: readable on a developer's terminal, JSON everywhere else (see logFormat below).
+  LOG_FORMAT: z.preprocess(emptyToUndefined, z.enum(["json", "pretty"]).optional()),
+  NODE_ENV: optionalString,
 
   DATABASE_URL: z.preprocess(emptyToUndefined, z.string().regex(/^postgres(ql)?:\/\//, "a postgresql:// connection string").optional()),
   TASKS_DATA_DIR: z.preprocess(emptyToUndefined, z.string().default("./.data")),
@@ -33,6 +35,8 @@ const envSchema = z.object({
   TEMPORAL_TASK_QUEUE: z.preprocess(emptyToUndefined, z.string().default("tasks")),
   TASKS_CONCURRENCY: wholeNumber(1, 256, 4),
   TASKS_DELIVERY_RETENTION_DAYS: wholeNumber(1, 3650, 7),
+  // How long SIGTERM lets running steps finish before parking them (they resume on the next start).
+  TASKS_SHUTDOWN_GRACE_SECONDS: wholeNumber(0, 3600, 25),
   TASKS_SANDBOX: z.preprocess(emptyToUndefined, z.enum(["e2b", "local", "unsafe-host"]).optional()),
   E2B_API_KEY: optionalString,
   E2B_TEMPLATE: optionalString,
@@ -86,7 +90,7 @@ export interface Config {
     readonly webUrl: string;
   };
   readonly server: { readonly port: number; readonly host: string; readonly publicUrl: string };
-  readonly log: { readonly level: Env["LOG_LEVEL"]; readonly format: Env["LOG_FORMAT"] };
+  readonly log: { readonly level: Env["LOG_LEVEL"]; readonly format: "json" | "pretty" };
   readonly database: { readonly kind: "postgres"; readonly url: string } | { readonly kind: "pglite"; readonly dataDir: string };
   readonly dataDir: string;
   readonly orchestrator:
@@ -109,6 +113,8 @@ export interface Config {
   readonly triggers: { readonly label: string; readonly command: string };
   /** Processed webhook deliveries are kept this many days, then pruned from the inbox. */
   readonly inbox: { readonly retentionDays: number };
+  /** On SIGTERM: how long running steps may take to reach their end before they are parked. */
+  readonly shutdown: { readonly graceMs: number };
   readonly adminToken: string | undefined;
   readonly posthog: { readonly apiKey: string; readonly host: string } | undefined;
   readonly system: { readonly path: string; readonly home: string };
@@ -137,7 +143,21 @@ function parseEgressAllow(value: string | undefined): string[] {
   return [...new Set(entries)];
 }
 
-export function loadConfig(env: Record<string, string | undefined>): Config {
+/** What the process's output is attached to: the log format's default depends on it. */
+export interface Terminal {
+  readonly stdoutIsTTY: boolean;
+}
+
+/**
+ * LOG_FORMAT when set; otherwise pretty when a person is watching (stdout is a terminal) outside
+ * production, and JSON for log collectors (a pipe, a file, a container runtime, NODE_ENV=production).
+ */
+export function logFormat(format: "json" | "pretty" | undefined, nodeEnv: string | undefined, terminal: Terminal): "json" | "pretty" {
+  if (format) return format;
+  return terminal.stdoutIsTTY && nodeEnv !== "production" ? "pretty" : "json";
+}
+
+export function loadConfig(env: Record<string, string | undefined>, terminal: Terminal = { stdoutIsTTY: process.stdout.isTTY === true }): Config {
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
@@ -182,7 +202,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       host: e.HOST,
       publicUrl: (e.TASKS_PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ""),
     },
-    log: { level: e.LOG_LEVEL, format: e.LOG_FORMAT },
+    log: { level: e.LOG_LEVEL, format: logFormat(e.LOG_FORMAT, e.NODE_ENV, terminal) },
     database: e.DATABASE_URL
       ? { kind: "postgres", url: e.DATABASE_URL }
       : { kind: "pglite", dataDir: path.join(dataDir, "pglite") },
@@ -209,6 +229,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     },
     triggers: { label: e.TASKS_LABEL, command: e.TASKS_COMMAND },
     inbox: { retentionDays: e.TASKS_DELIVERY_RETENTION_DAYS },
+    shutdown: { graceMs: e.TASKS_SHUTDOWN_GRACE_SECONDS * 1000 },
     adminToken: e.TASKS_ADMIN_TOKEN,
     posthog: e.POSTHOG_API_KEY ? { apiKey: e.POSTHOG_API_KEY, host: e.POSTHOG_HOST } : undefined,
     system: { path: e.PATH, home: e.HOME },

@@ -26,8 +26,14 @@ export interface EmbeddedRunner extends Orchestrator {
   resume(): Promise<number>;
   /** Resolves when nothing is running or queued. */
   idle(): Promise<void>;
-  /** Pauses active runs (they resume on the next start) and stops taking new ones. */
-  stop(): Promise<void>;
+  /** Runs executing now and runs queued behind the concurrency limit (for /metrics). */
+  load(): { running: number; queued: number };
+  /**
+   * Stops taking new runs and parks the active ones; they resume on the next start. A step in
+   * flight gets `graceMs` to finish (its result is then recorded and not repeated); after that it
+   * is aborted and runs again, through idempotent activities, after the restart.
+   */
+  stop(options?: { graceMs?: number }): Promise<void>;
 }
 
 export function createEmbeddedRunner(deps: EmbeddedRunnerDeps): EmbeddedRunner {
@@ -104,6 +110,8 @@ export function createEmbeddedRunner(deps: EmbeddedRunnerDeps): EmbeddedRunner {
       return runs.length;
     },
 
+    load: () => ({ running: active.size, queued: queue.length }),
+
     idle() {
       return new Promise<void>((resolve) => {
         idleWaiters.push(resolve);
@@ -111,10 +119,19 @@ export function createEmbeddedRunner(deps: EmbeddedRunnerDeps): EmbeddedRunner {
       });
     },
 
-    async stop() {
+    async stop(options = {}) {
       stopping = true;
-      for (const { mailbox } of active.values()) mailbox.stop("shutdown");
-      await Promise.all([...active.values()].map((entry) => entry.done));
+      const runs = [...active.values()];
+      for (const { mailbox } of runs) mailbox.park();
+      const parked = Promise.all(runs.map((entry) => entry.done));
+      const graceMs = options.graceMs ?? 0;
+      if (graceMs > 0) {
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([parked, new Promise((resolve) => (timer = setTimeout(resolve, graceMs)))]);
+        clearTimeout(timer);
+      }
+      for (const { mailbox } of runs) mailbox.stop("shutdown");
+      await parked;
       queue.length = 0;
       settleIdle();
     },

@@ -84,7 +84,8 @@ export async function executeRun(deps: ExecuteRunDeps, run: RunRef, mailbox: Run
 async function perform(deps: ExecuteRunDeps, context: CommandContext, command: Command, mailbox: RunMailbox): Promise<StepResult> {
   // Finishing (with cleanup) always runs, cancelled or not; it is idempotent.
   if (command.type === "finish") return executeCommand(command, context, createRunnerPorts(deps, context.run, mailbox));
-  if (mailbox.stopReason === "shutdown") throw new Shutdown();
+  // Parked between two steps: everything before is recorded, the next step runs after the restart.
+  if (mailbox.stopReason === "shutdown" || mailbox.parking) throw new Shutdown();
   if (mailbox.stopReason === "cancel") return { type: "cancelled" };
 
   const work = executeCommand(command, context, createRunnerPorts(deps, context.run, mailbox));

@@ -34,6 +34,9 @@ export function createRunnerPorts(deps: RunnerPortDeps, run: RunRef, mailbox: Ru
         const task = await findTaskPosition(deps.db, run.taskId);
         if (task.status === "cancelled") return { type: "cancelled" };
         if (task.stageKey && task.stageKey !== args.stage) return { type: "moved", stage: task.stageKey };
+        // Waiting is a safe point already: a draining process parks the run now (the abort
+        // ends this wait; the runner sees the shutdown and records nothing).
+        if (mailbox.parking) mailbox.stop("shutdown");
         await mailbox.changed();
         if (signal.aborted) return { type: "cancelled" };
       }

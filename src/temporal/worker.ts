@@ -22,7 +22,27 @@ function installSdkLogger(log: Logger): void {
     else if (level === "DEBUG") log.debug(fields, message);
     else log.trace(fields, message);
   };
-  Runtime.install({ logger: new DefaultLogger("INFO", write) });
+  // No shutdownSignals: the signals are this process's (onShutdownSignal), one owner for them.
+  Runtime.install({ logger: new DefaultLogger("INFO", write), shutdownSignals: [] });
+}
+
+/** What stopping may take beyond the activities' grace: workflow tasks, the connection, the database. */
+const closeMarginMs = 15_000;
+
+/** The first SIGTERM or SIGINT drains the worker; a second one exits at once (runs retry elsewhere). */
+function onShutdownSignal(log: Logger, shutdown: () => void): void {
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      log.warn({ signal }, "second signal: exiting without waiting for the activities in flight");
+      process.exit(1);
+    }
+    stopping = true;
+    log.info({ signal }, "shutting down: finishing the activities in flight");
+    shutdown();
+  };
+  process.on("SIGINT", stop);
+  process.on("SIGTERM", stop);
 }
 
 async function main(): Promise<void> {
@@ -49,15 +69,21 @@ async function main(): Promise<void> {
     closers.push(closeFlags);
 
     const activities = composeActivities(config, { db: database.prisma, flags, log: log.child({ name: "activities" }), privateKey: readPrivateKey(config), createTrackingComments: false });
-    const worker = await Worker.create({ connection, namespace, taskQueue, workflowsPath, activities: wrapActivities(activities) });
-
-    const stop = (signal: string) => {
-      log.info({ signal }, "shutting down: finishing the activities in flight");
-      // The SDK listens for these signals too; whichever comes first starts the shutdown.
+    const { graceMs } = config.shutdown;
+    const worker = await Worker.create({
+      connection,
+      namespace,
+      taskQueue,
+      workflowsPath,
+      activities: wrapActivities(activities),
+      // Activities in flight get the grace to finish, then are cancelled (Temporal retries them on
+      // another worker); past the force time run() throws and the process exits 1.
+      shutdownGraceTime: graceMs,
+      shutdownForceTime: graceMs + closeMarginMs,
+    });
+    onShutdownSignal(log, () => {
       if (worker.getState() === "RUNNING") worker.shutdown();
-    };
-    process.once("SIGINT", () => stop("SIGINT"));
-    process.once("SIGTERM", () => stop("SIGTERM"));
+    });
 
     log.info({ address, namespace, taskQueue, database: database.kind }, "Temporal worker is running");
     await worker.run();

@@ -147,7 +147,7 @@ describe("docker-compose.yml", () => {
     expect(web.depends_on?.["temporal-namespace"]).toEqual({ condition: "service_completed_successfully" });
     expect(worker.depends_on?.web).toEqual({ condition: "service_healthy" });
     for (const service of [postgres, temporal, web]) expect(service.healthcheck?.test.length).toBeGreaterThan(0);
-    expect(web.healthcheck?.test.join(" ")).toContain("http://127.0.0.1:3000/health");
+    expect(web.healthcheck?.test.join(" ")).toContain("http://127.0.0.1:3000/readyz");
   });
 
   it("lets local sandboxes in the workers reach the web's model gateway (TASKS_PUBLIC_URL) and share the run's files", () => {

@@ -7,6 +7,7 @@ import path from "node:path";
 import { pino } from "pino";
 import type { ProbotOctokit } from "probot";
 import { loadConfig } from "../../src/config.ts";
+import { githubAppEnv } from "./github.ts";
 import type { WebhookIngressDeps } from "../../src/app/webhook-ingress.ts";
 import type { InboxOptions } from "../../src/inbox/index.ts";
 import type { StageWork } from "../../src/stage-work/stage-work.ts";
@@ -17,6 +18,23 @@ import { startServer, type RunningServer } from "../../src/server.ts";
 import { openTestDatabase, type TestDatabase, type TestDatabaseKind } from "./databases.ts";
 
 export const adminToken = "test-admin-token-0123456789abcdef";
+
+/**
+ * The environment of a server run as a child process (`node --import tsx src/main.ts`) with the
+ * test GitHub App, against a GitHub stand-in at `githubHost`, on a port of its choosing.
+ */
+export function childServerEnv(githubHost: string, dataDir: string): Record<string, string> {
+  return {
+    PATH: process.env["PATH"] ?? "",
+    ...githubAppEnv,
+    GHE_HOST: githubHost,
+    GHE_PROTOCOL: "http",
+    HOST: "127.0.0.1",
+    PORT: "0",
+    TASKS_DATA_DIR: dataDir,
+    TASKS_ADMIN_TOKEN: adminToken,
+  };
+}
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

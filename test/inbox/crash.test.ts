@@ -12,8 +12,8 @@ import { afterAll, describe, expect, it } from "vitest";
 import { trackingMarker } from "../../src/github/tracking-comment.ts";
 import { installationEvent, issuesLabeled } from "../fixtures/webhooks.ts";
 import { createEmptyPostgresDatabase, databaseUrl, dropPostgresDatabase, testDatabases, type TestDatabaseKind } from "../helpers/databases.ts";
-import { appPrivateKey, deliver, webhookSecret } from "../helpers/github.ts";
-import { adminToken, client } from "../helpers/server.ts";
+import { deliver } from "../helpers/github.ts";
+import { adminToken, childServerEnv, client } from "../helpers/server.ts";
 import { waitFor } from "../helpers/wait-for.ts";
 import { startFakeGitHub } from "./fake-github-server.ts";
 
@@ -67,17 +67,7 @@ describe.each(testDatabases)("webhook inbox crash on %s", (kind: TestDatabaseKin
     const dataDir = await mkdtemp(path.join(tmpdir(), "tasks-inbox-crash-"));
     cleanups.push(() => rm(dataDir, { recursive: true, force: true }));
     const env: Record<string, string> = {
-      PATH: process.env["PATH"] ?? "",
-      APP_ID: "12345",
-      PRIVATE_KEY: appPrivateKey,
-      WEBHOOK_SECRET: webhookSecret,
-      GHE_HOST: github.host,
-      GHE_PROTOCOL: "http",
-      HOST: "127.0.0.1",
-      PORT: "0",
-      TASKS_DATA_DIR: dataDir,
-      TASKS_ADMIN_TOKEN: adminToken,
-      TASKS_PUBLIC_URL: "https://tasks.example.com",
+      ...childServerEnv(github.host, dataDir),
       LOG_LEVEL: process.env["CRASH_DEBUG"] ? "info" : "silent",
     };
     if (kind === "postgres") {

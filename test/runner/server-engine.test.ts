@@ -51,7 +51,12 @@ describe("without stage work configured", () => {
         detail = (await api("GET", `/api/tasks/${created.body.id}`)).body;
       }
       expect(detail).toMatchObject({ status: "failed", stage: { key: "plan" } });
-      expect(detail.runs[0].error).toBe("failed in Plan: no agent runtime is available on this server yet: sandboxes and coding agents are not set up");
+      // What is missing and how to set it, in the words of tasks/setup-status.ts.
+      const error: string = detail.runs[0].error;
+      expect(error).toMatch(/^failed in Plan: this server cannot run agents yet\. No GitHub App is configured/);
+      expect(error).toContain(`Open ${config.server.publicUrl} to register the GitHub App`);
+      expect(error).toContain("`tasks run --repo-path <directory>`");
+      expect(error).toContain("Set ANTHROPIC_API_KEY, or set TASKS_AGENT=command with TASKS_AGENT_COMMAND");
     } finally {
       await server.close();
       await db.close();
