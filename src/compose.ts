@@ -140,6 +140,8 @@ export function createSandboxStageWorkFromConfig(
     sandboxTimeoutMs: 60 * 60_000,
     agentTimeoutMs,
     git: deps.git,
+    // A Temporal activity's effects are done when it ends: the next may run on another worker.
+    awaitStageReports: config.orchestrator.kind === "temporal",
     // An isolated local sandbox reaches the gateway on its own loopback, bridged to the host's.
     gateway: { url: sandboxes.gatewayUrl ?? hostGatewayUrl, runTokenBudget: config.gateway.runTokenBudget },
     agentFor: (runtime) => {

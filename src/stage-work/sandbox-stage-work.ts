@@ -33,6 +33,12 @@ export interface SandboxStageWorkDeps extends CheckoutDeps {
   agentTimeoutMs: number;
   /** The largest diff publishing moves out of a sandbox (default `maxPatchBytes`, 64 MiB); tests lower it. */
   maxPatchBytes?: number;
+  /**
+   * True where a run's next step may run in another process (Temporal workers): a stage's final
+   * check run is then on GitHub when its step ends. In one process (the embedded runner) the
+   * stage goes on at once, and the run's end waits for its check runs (progressSettled).
+   */
+  awaitStageReports?: boolean;
   /** Where model-backed agents reach the model gateway, and the run's budget; without it they cannot run. */
   gateway?: ModelGatewaySettings;
   log: Logger;
@@ -46,6 +52,9 @@ export function createSandboxStageWork(deps: SandboxStageWorkDeps): StageWork {
   // A stage's check run is reported without the stage waiting on GitHub's write budget: one
   // report at a time per check run, "done" replacing a "running" that has not gone out yet.
   const stageReports = new LatestWins();
+  const stageEnded = async (reported: Promise<void>) => {
+    if (deps.awaitStageReports) await reported;
+  };
 
   /** The plan and the review to address, from the run's outputs (review notes are one of them). */
   async function inputsFor(request: AgentRequest) {
@@ -76,10 +85,10 @@ export function createSandboxStageWork(deps: SandboxStageWorkDeps): StageWork {
       const context = await contexts.get(request);
       const { sandbox, baseSha } = await ensureSandbox(deps, context, request.role === "planner");
       const report = (update: Pick<StageReport, "status" | "conclusion" | "summary">) =>
-        void stageReports.submit(`${request.runId}:${request.stage}:${baseSha}`, () =>
+        stageReports.submit(`${request.runId}:${request.stage}:${baseSha}`, () =>
           deps.host.reportStage(context, { stage: request.stage, stageName: request.stageName, headSha: baseSha, ...update }),
         );
-      report({ status: "in_progress", summary: `${request.role} running` });
+      void report({ status: "in_progress", summary: `${request.role} running` });
       const log = createAgentLog(deps.db, { taskId: request.taskId, runId: request.runId, stage: request.stage }, logBudgetFor(request.runId));
       const { plan, reviewNotes } = await inputsFor(request);
       const prompt = buildPrompt(request.role, {
@@ -112,13 +121,13 @@ export function createSandboxStageWork(deps: SandboxStageWorkDeps): StageWork {
         const { runId, stage, iteration, role } = request;
         const outputRef = await saveStageOutput(deps.db, { runId, stage, iteration, role, text: result.output });
         const verdict = role === "reviewer" ? parseReviewVerdict(result.output) : null;
-        report({ status: "completed", conclusion: "success", summary: result.output });
+        await stageEnded(report({ status: "completed", conclusion: "success", summary: result.output }));
         return { verdict, outputRef };
       } catch (thrown) {
         await log.flush();
         const cancelled = signal.aborted;
         const error = cancelled ? thrown : await explainFailure(deps.db, deps.gateway, request.runId, thrown);
-        report({ status: "completed", conclusion: cancelled ? "cancelled" : "failure", summary: cancelled ? "cancelled" : (error as Error).message });
+        await stageEnded(report({ status: "completed", conclusion: cancelled ? "cancelled" : "failure", summary: cancelled ? "cancelled" : (error as Error).message }));
         throw error;
       }
     },

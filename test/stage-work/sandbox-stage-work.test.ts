@@ -138,7 +138,9 @@ describe.each(testDatabases)("sandbox stage work on %s", (kind) => {
         tokens.push(request.gateway!.token);
         for (;;) {
           const answer = await callModel(request.gateway!.token);
-          if (!answer.ok) throw new PermanentFailure(`Claude Code failed: API Error: ${answer.status} ${await answer.text()}`);
+          // Read to the end, as a real client does: the answer's usage is stored before its last byte.
+          const text = await answer.text();
+          if (!answer.ok) throw new PermanentFailure(`Claude Code failed: API Error: ${answer.status} ${text}`);
         }
       },
     };
