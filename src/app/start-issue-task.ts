@@ -108,7 +108,7 @@ export async function startIssueTask(deps: AppDeps, trigger: IssueTrigger): Prom
     await replyOnIssue(trigger.octokit, trigger.issue, `[${result.task.slug}](${taskUrl(deps, result.task.slug)}) is already working on this issue (\`${result.task.status}\`). Use \`${deps.command} status\` or \`${deps.command} cancel\`.`);
     return;
   }
-  await updateTracking(deps, trigger.octokit, trigger.issue, result.task);
+  await updateTracking(deps, trigger.octokit, trigger.issue, result.task, { ensureOnly: true });
 }
 
 const refusalOf = (trigger: IssueTrigger): RefusalRef => ({
@@ -118,10 +118,17 @@ const refusalOf = (trigger: IssueTrigger): RefusalRef => ({
   senderId: trigger.sender.id,
 });
 
-/** Creates or edits the issue's tracking comment from the task as the database has it now. */
-export async function updateTracking(deps: AppDeps, octokit: Octokit, issue: IssueRef, task: TaskView): Promise<void> {
+/**
+ * Creates or edits the issue's tracking comment from the task as the database has it now. A new
+ * task's trigger only makes sure it exists (`ensureOnly`): its run may have made it already and
+ * holds the issue's lock while its next edit waits for the write budget, which a webhook handler
+ * must not wait on.
+ */
+export async function updateTracking(deps: AppDeps, octokit: Octokit, issue: IssueRef, task: TaskView, options: { ensureOnly?: boolean } = {}): Promise<void> {
+  if (options.ensureOnly && (await deps.tasks.trackingState(task.id)).commentId !== null) return;
   // Read under the issue's lock: the run may have moved on since this handler began.
   await upsertTrackingComment(octokit, issue, () => deps.tasks.trackingState(task.id), {
+    ...options,
     taskUrl: taskUrl(deps, task.slug),
     remember: (commentId, bodyHash) => deps.tasks.rememberTrackingComment(task.id, commentId, bodyHash),
     warning: deps.warning,

@@ -37,6 +37,11 @@ export interface TrackingOptions {
   remember(commentId: number, bodyHash: string): Promise<void>;
   /** A warning the server shows on every task's comment (sandboxWarning). */
   warning?: string | undefined;
+  /**
+   * Only make sure the comment exists (a trigger's acknowledgement): once it does, the run keeps
+   * it up to date, and the trigger does not wait for an edit queued behind the write budget.
+   */
+  ensureOnly?: boolean;
 }
 
 // One update at a time per issue in this process: two concurrent first updates (the trigger's
@@ -62,6 +67,7 @@ async function serialised<T>(key: string, work: () => Promise<T>): Promise<T> {
 export async function upsertTrackingComment(octokit: Octokit, issue: IssueRef, load: () => Promise<TrackingState>, options: TrackingOptions): Promise<number | undefined> {
   return serialised(`${issue.owner}/${issue.repo}#${issue.issue_number}`.toLowerCase(), async () => {
     const state = await load();
+    if (options.ensureOnly && state.commentId !== null) return state.commentId;
     const body = await renderTrackingComment({ ...state.view, taskUrl: options.taskUrl, warning: options.warning });
     const bodyHash = createHash("sha256").update(body).digest("hex");
     if (state.commentId !== null && state.sentHash === bodyHash) return state.commentId;

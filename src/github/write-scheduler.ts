@@ -13,11 +13,14 @@ export interface WriteSchedulerSettings {
   perMinute: number;
   /** GitHub asks for about a second between writes; 750 ms keeps 80 a minute reachable. */
   minSpacingMs: number;
-  /**
-   * Of `perMinute`, what progress may never use: kept for acknowledgements and publishing, so a
-   * new trigger's 👀 is not held back a minute by running tasks that filled the window.
-   */
+  /** Of what acknowledgements leave, what progress may never use: kept for publishing. */
   reservedPerMinute: number;
+  /**
+   * What the other writes leave free for acknowledgements beyond those of the last minute (up
+   * to half the window): a new trigger's 👀 then finds a free slot instead of waiting for the
+   * rolling minute to free one, which under a burst of triggers could be most of a minute away.
+   */
+  acknowledgeHeadroom: number;
   /** Retries of one write after rate-limit answers. */
   maxRateLimitRetries: number;
   /** A longer wait than this is not waited for: the error goes up to the step's own retries. */
@@ -47,7 +50,8 @@ const defaults: WriteSchedulerSettings = {
   // GitHub recommends about a second between writes; at 750 ms the 80-a-minute window, not the
   // spacing, is what holds a backlog back, and a lone write is never delayed more than this.
   minSpacingMs: 750,
-  reservedPerMinute: 16,
+  reservedPerMinute: 8,
+  acknowledgeHeadroom: 8,
   maxRateLimitRetries: 3,
   maxWaitSeconds: 15 * 60,
   now: () => Date.now(),
@@ -71,6 +75,11 @@ const priorities: readonly WritePriority[] = ["acknowledge", "publish", "progres
 interface Settle {
   resolve: (value: unknown) => void;
   reject: (error: unknown) => void;
+}
+
+interface SentWrite {
+  at: number;
+  priority: WritePriority;
 }
 
 interface QueuedWrite {
@@ -97,7 +106,7 @@ export function createWriteSchedulers(overrides: Partial<WriteSchedulerSettings>
 class InstallationQueue {
   private readonly lanes = new Map<WritePriority, QueuedWrite[]>(priorities.map((priority) => [priority, []]));
   /** When each write of the last minute was answered (or sent, while it is in flight), oldest first. */
-  private readonly sent: Array<{ at: number }> = [];
+  private readonly sent: SentWrite[] = [];
   private pausedUntil = 0;
   private pumping = false;
   /** Ends the pump's current wait: a write just arrived that may be due sooner. */
@@ -151,21 +160,30 @@ class InstallationQueue {
 
   /**
    * When a write of `priority` may go. Acknowledgements skip the spacing (they are few, and the
-   * first sign of life is what they are for); progress leaves `reservedPerMinute` of the window
-   * to the others. A higher priority is never due later than a lower one.
+   * first sign of life is what they are for) and may fill the window; the others leave room for
+   * as many acknowledgements as the last minute had plus `acknowledgeHeadroom`, and progress
+   * leaves `reservedPerMinute` more to publishing. A higher priority is never due later than a
+   * lower one.
    */
   private readyAt(priority: WritePriority): number {
     const window = this.sent;
     while (window.length > 0 && window[0]!.at <= this.settings.now() - windowMs) window.shift();
     const last = window.at(-1)?.at;
     const spaced = last === undefined || priority === "acknowledge" ? 0 : last + this.settings.minSpacingMs;
-    const limit = priority === "progress" ? Math.max(1, this.settings.perMinute - this.settings.reservedPerMinute) : this.settings.perMinute;
+    const limit = priority === "acknowledge" ? this.settings.perMinute : Math.max(1, this.settings.perMinute - this.acknowledgeRoom(window) - (priority === "progress" ? this.settings.reservedPerMinute : 0));
     const windowFree = window.length >= limit ? window[window.length - limit]!.at + windowMs : 0;
     return Math.max(this.pausedUntil, spaced, windowFree);
   }
 
+  /** The slots of the window the other writes leave to acknowledgements. */
+  private acknowledgeRoom(window: readonly SentWrite[]): number {
+    let acknowledgements = 0;
+    for (const write of window) if (write.priority === "acknowledge") acknowledgements += 1;
+    return Math.min(Math.floor(this.settings.perMinute / 2), acknowledgements + this.settings.acknowledgeHeadroom);
+  }
+
   /** A write's answer came: it counts from now, keeping the window in order of time. */
-  private answered(entry: { at: number }): void {
+  private answered(entry: SentWrite): void {
     entry.at = this.settings.now();
     this.sent.sort((a, b) => a.at - b.at);
   }
@@ -186,7 +204,7 @@ class InstallationQueue {
   }
 
   private async send(queued: QueuedWrite): Promise<void> {
-    const entry = { at: this.settings.now() };
+    const entry: SentWrite = { at: this.settings.now(), priority: queued.write.priority };
     this.sent.push(entry);
     try {
       const result = await queued.write.send().finally(() => this.answered(entry));

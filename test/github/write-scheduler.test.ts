@@ -107,9 +107,37 @@ describe("GitHub's limits", () => {
   /** True when no 60-second window holds more than `limit` of the send times. */
   const withinRollingMinute = (times: number[], limit: number) => times.every((at, index) => index < limit || at - times[index - limit]! >= 60_000);
 
+  it("under a burst of triggers and a backlog that fills the window, every later acknowledgement finds a free slot", async () => {
+    const sent: Array<{ name: string; at: number }> = [];
+    const schedulers = createWriteSchedulers(clock);
+    const send = (name: string) => async () => void sent.push({ name, at: Date.now() });
+    const writes: Promise<unknown>[] = [];
+    // 16 triggers at once (👀 and a comment each), and their tasks' backlog of writes.
+    for (let n = 0; n < 32; n += 1) writes.push(schedulers.schedule(1, { priority: "acknowledge", send: send(`burst ${n}`) }));
+    for (let n = 0; n < 150; n += 1) writes.push(schedulers.schedule(1, { priority: n % 2 ? "publish" : "progress", send: send(`backlog ${n}`) }));
+    // Then a trigger every 3 s for two minutes: two acknowledgements each.
+    const probes: Array<{ name: string; queuedAt: number }> = [];
+    for (let second = 3; second <= 120; second += 3) {
+      await vi.advanceTimersByTimeAsync(3_000);
+      for (const kind of ["eyes", "comment"]) {
+        const name = `probe ${second} ${kind}`;
+        probes.push({ name, queuedAt: Date.now() });
+        writes.push(schedulers.schedule(1, { priority: "acknowledge", send: send(name) }));
+      }
+    }
+    await vi.runAllTimersAsync();
+    await Promise.all(writes);
+    const waits = probes.map((probe) => sent.find((write) => write.name === probe.name)!.at - probe.queuedAt);
+    expect(Math.max(...waits)).toBe(0);
+    // The backlog still went out, within GitHub's limit.
+    expect(sent.filter((write) => write.name.startsWith("backlog"))).toHaveLength(150);
+    const times = sent.map((write) => write.at).sort((a, b) => a - b);
+    expect(times.every((at, index) => index < 80 || at - times[index - 80]! >= 60_000)).toBe(true);
+  });
+
   it("a slow write counts against the minute from its answer, since GitHub counts it on arrival", async () => {
     const sent: number[] = [];
-    const schedulers = createWriteSchedulers({ ...clock, minSpacingMs: 0, perMinute: 2, reservedPerMinute: 0 });
+    const schedulers = createWriteSchedulers({ ...clock, minSpacingMs: 0, perMinute: 2, reservedPerMinute: 0, acknowledgeHeadroom: 0 });
     const slow = async () => {
       sent.push(Date.now());
       await new Promise((resolve) => setTimeout(resolve, 5_000));
@@ -124,7 +152,7 @@ describe("GitHub's limits", () => {
 
   it("at most 80 writes a rolling minute per installation, and no slower than that", async () => {
     const github = fakeGitHub();
-    const schedulers = createWriteSchedulers({ ...clock, minSpacingMs: 0 });
+    const schedulers = createWriteSchedulers({ ...clock, minSpacingMs: 0, acknowledgeHeadroom: 0 });
     const writes = Array.from({ length: 200 }, (_, n) => schedulers.schedule(1, { priority: "publish", send: github.send(1, `w${n}`) }));
     await vi.runAllTimersAsync();
     await Promise.all(writes);
