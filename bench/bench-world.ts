@@ -163,3 +163,13 @@ export function routeOf(method: string, callPath: string): string {
     .replace(/\/git\/refs\/heads\/.+$/, "/git/refs/heads/:branch");
   return `${method} ${route}`;
 }
+
+/** How many calls went to each route, most first. */
+export function callsByRoute(calls: FakeGitHubCall[]): Array<[route: string, count: number]> {
+  const counts = new Map<string, number>();
+  for (const call of calls) {
+    const route = routeOf(call.method, call.path);
+    counts.set(route, (counts.get(route) ?? 0) + 1);
+  }
+  return [...counts].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+}

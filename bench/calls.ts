@@ -5,7 +5,7 @@
 // the GitHub stand-in on loopback. Prints the writes and reads the stand-in answered (token mints
 // counted apart), and the breakdown by route. A task that does not open its PR fails the bench.
 import { benchHeader, oneOf, parseBenchOptions } from "./bench-helpers.ts";
-import { benchAgentCommand, classifyCalls, createBenchWorld, routeOf, type BenchWorld } from "./bench-world.ts";
+import { benchAgentCommand, callsByRoute, classifyCalls, createBenchWorld, type BenchWorld } from "./bench-world.ts";
 
 const options = parseBenchOptions("calls", { db: { default: "postgres" } }, "[--db postgres|pglite]", (values) => oneOf("db", values.db, ["postgres", "pglite"] as const));
 
@@ -29,15 +29,13 @@ async function main(): Promise<number> {
     }
     world.github.calls.splice(0, setupCalls);
     const { tokens, writes, reads } = classifyCalls(world.github.calls);
-    const routes = new Map<string, number>();
-    for (const call of [...writes, ...reads]) routes.set(routeOf(call.method, call.path), (routes.get(routeOf(call.method, call.path)) ?? 0) + 1);
     const unknown = world.github.calls.filter((call) => call.status === 404 && !/\/contents\//.test(call.path));
 
     const mints = tokens.filter((call) => call.method === "POST").length;
     console.log(`\nlabel → PR created: ${(toPullRequest / 1000).toFixed(1)} s`);
     console.log(`Per task: ${writes.length} writes, ${reads.length} reads (tokens aside: ${mints} mints, ${tokens.length - mints} revocations); ${world.github.refused.length} refused by the secondary limit`);
     console.log(`\n| Route | Calls |\n|---|---:|`);
-    for (const [route, count] of [...routes].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))) console.log(`| ${route} | ${count} |`);
+    for (const [route, count] of callsByRoute([...writes, ...reads])) console.log(`| ${route} | ${count} |`);
     if (unknown.length > 0) console.log(`\nThe stand-in answered 404 to: ${unknown.map((call) => `${call.method} ${call.path}`).join(", ")}`);
     return 0;
   } catch (error) {

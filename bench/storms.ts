@@ -9,7 +9,7 @@
 // the time until the inbox is empty.
 import { performance } from "node:perf_hooks";
 import { benchHeader, oneOf, parseBenchOptions, wholeNumber, type SignedDelivery } from "./bench-helpers.ts";
-import { classifyCalls, createBenchWorld, routeOf, type BenchWorld } from "./bench-world.ts";
+import { callsByRoute, classifyCalls, createBenchWorld, type BenchWorld } from "./bench-world.ts";
 
 const options = parseBenchOptions(
   "storms",
@@ -77,9 +77,7 @@ async function main(): Promise<number> {
     console.log(`\nanswers: ${[...statuses].map(([status, count]) => `${count} × ${status}`).join(", ")}`);
     console.log(`distinct triggers ${distinct}, tasks created ${tasks}${tasks === distinct ? "" : "  ← MISMATCH"}`);
     console.log(`all answered after ${(answered / 1000).toFixed(2)} s (${(total / (answered / 1000)).toFixed(0)} deliveries/s); inbox empty after ${(drained / 1000).toFixed(2)} s (${pending} deliveries not processed)`);
-    const byRoute = new Map<string, number>();
-    for (const call of writes) byRoute.set(routeOf(call.method, call.path), (byRoute.get(routeOf(call.method, call.path)) ?? 0) + 1);
-    console.log(`GitHub: ${writes.length} writes (${[...byRoute].map(([route, count]) => `${count} × ${route}`).join(", ")}), ${reads.length} reads, ${world.github.refused.length} refused`);
+    console.log(`GitHub: ${writes.length} writes (${callsByRoute(writes).map(([route, count]) => `${count} × ${route}`).join(", ")}), ${reads.length} reads, ${world.github.refused.length} refused`);
     return 0;
   } catch (error) {
     console.error(`\nbench:storms FAILED: ${(error as Error).stack ?? String(error)}`);

@@ -113,14 +113,20 @@ async function finishOn(child: Child, model: Model, roles: string[], task: { id:
   return taskDetail(child.url, task.apiKey, task.id);
 }
 
+/** A server child with a task whose planner has finished: the coder is about to start. */
+async function startTaskPastPlan(kind: TestDatabaseKind) {
+  const world = await createWorld(kind);
+  const model = createModel(world.dataDir);
+  const first = await startChild(world.env);
+  cleanups.push(async () => first.process.kill("SIGKILL"));
+  const task = await createTask(first.url);
+  await model.release(await model.awaitStart("planner"), "planner");
+  return { world, model, first, task };
+}
+
 describe.each(testDatabases)("graceful shutdown of the web process on %s", (kind: TestDatabaseKind) => {
   it("refuses writes while it drains, lets the running step finish, exits 0, and completes the task once after a restart", { timeout: 240_000 }, async () => {
-    const world = await createWorld(kind);
-    const model = createModel(world.dataDir);
-    const first = await startChild(world.env);
-    cleanups.push(async () => first.process.kill("SIGKILL"));
-    const task = await createTask(first.url);
-    await model.release(await model.awaitStart("planner"), "planner");
+    const { world, model, first, task } = await startTaskPastPlan(kind);
     const coder = await model.awaitStart("coder");
 
     first.process.kill("SIGTERM");
@@ -159,12 +165,7 @@ describe.each(testDatabases)("graceful shutdown of the web process on %s", (kind
   });
 
   it("exits at once on a second signal; the interrupted step runs again after the restart, the steps before it do not", { timeout: 240_000 }, async () => {
-    const world = await createWorld(kind);
-    const model = createModel(world.dataDir);
-    const first = await startChild(world.env);
-    cleanups.push(async () => first.process.kill("SIGKILL"));
-    const task = await createTask(first.url);
-    await model.release(await model.awaitStart("planner"), "planner");
+    const { world, model, first, task } = await startTaskPastPlan(kind);
     await model.awaitStart("coder");
 
     first.process.kill("SIGTERM");
