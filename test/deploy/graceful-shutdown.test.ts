@@ -132,10 +132,13 @@ describe.each(testDatabases)("graceful shutdown of the web process on %s", (kind
     first.process.kill("SIGTERM");
     // Draining: new tasks and webhook deliveries are refused with a time to retry, reads still answer.
     const api = client(first.url, task.apiKey);
-    let refused: Awaited<ReturnType<typeof api>> | undefined;
-    await waitFor(async () => (refused = await api("POST", "/api/tasks", { title: "Too late", description: "d", origin_product: "user_created", user_id: task.userId, repository: "posthog/posthog" })).status === 503, "new tasks refused");
-    expect(refused!.body).toEqual({ error: { code: "draining", message: expect.stringContaining("shutting down") } });
-    expect(Number(refused!.headers.get("retry-after"))).toBeGreaterThan(0);
+    // Wait for the signal to be taken (readiness says so) with a read: a POST sent before it
+    // would really create a task, which a loaded machine made this test see.
+    await waitFor(async () => (await fetch(`${first.url}/readyz`)).status === 503, "the server draining");
+    const refused = await api("POST", "/api/tasks", { title: "Too late", description: "d", origin_product: "user_created", user_id: task.userId, repository: "posthog/posthog" });
+    expect(refused.status).toBe(503);
+    expect(refused.body).toEqual({ error: { code: "draining", message: expect.stringContaining("shutting down") } });
+    expect(Number(refused.headers.get("retry-after"))).toBeGreaterThan(0);
     expect((await deliver(first.url, { event: "issues", payload: issuesLabeled("task") })).status).toBe(503);
     expect((await api("GET", `/api/tasks/${task.id}`)).status).toBe(200);
     expect(first.process.exitCode).toBeNull();
